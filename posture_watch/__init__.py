@@ -1,0 +1,3 @@
+"""posture-watch: webcam posture and break monitor."""
+
+__version__ = "0.1.0"
