@@ -39,6 +39,7 @@ class ModelsConfig:
 class CameraConfig:
     horizontal_fov_deg: float = _num(60.0, 20.0, 150.0)
     interpupillary_mm: float = _num(63.0, 45.0, 80.0)
+    view: str = field(default="auto", metadata={"choices": ("auto", "front", "side")})
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ class DetectionConfig:
 
 @dataclass(frozen=True)
 class CalibrationConfig:
-    auto_seconds: float = _num(10.0, 1.0, 600.0)
+    auto_seconds: float = _num(5.0, 1.0, 600.0)
     min_samples: int = _num(5, 1, 10_000)
 
 
@@ -88,7 +89,6 @@ class ThresholdsConfig:
     trunk_flexion_caution_deg: float = _num(20.0, 0.0, 90.0)
     trunk_flexion_poor_deg: float = _num(60.0, 0.0, 90.0)
     distance_near_caution_cm: float = _num(50.0, 10.0, 200.0)
-    distance_near_poor_cm: float = _num(40.0, 10.0, 200.0)
     distance_far_caution_cm: float = _num(100.0, 10.0, 300.0)
 
 
@@ -132,6 +132,9 @@ class HydrationReminderConfig:
 class RemindersConfig:
     snooze_default_s: float = _num(900.0, 10.0, 86400.0)
     min_gap_s: float = _num(60.0, 0.0, 3600.0)
+    # Most time one sample gap may add to the reminder timers: a stalled source must not
+    # count as hours at the desk. Keep it above the sampling interval.
+    max_sample_gap_s: float = _num(5.0, 0.5, 600.0)
     posture: PostureReminderConfig = field(default_factory=PostureReminderConfig)
     breaks: BreakReminderConfig = field(default_factory=BreakReminderConfig)
     stretch: StretchReminderConfig = field(default_factory=StretchReminderConfig)
@@ -163,7 +166,6 @@ _ORDERED = (
     ("thresholds.forward_head_caution_pct", "thresholds.forward_head_poor_pct", "<="),
     ("thresholds.side_ear_shoulder_caution_deg", "thresholds.side_ear_shoulder_poor_deg", ">="),
     ("thresholds.trunk_flexion_caution_deg", "thresholds.trunk_flexion_poor_deg", "<="),
-    ("thresholds.distance_near_caution_cm", "thresholds.distance_near_poor_cm", ">="),
     ("thresholds.distance_near_caution_cm", "thresholds.distance_far_caution_cm", "<"),
 )
 
@@ -204,6 +206,9 @@ def _check_value(path: str, kind: Any, value: Any, meta: typing.Mapping[str, Any
     if kind is str:
         if not isinstance(value, str):
             raise UserError(f"config: '{path}' must be a string, not {value!r}")
+        choices = meta.get("choices")
+        if choices and value not in choices:
+            raise UserError(f"config: '{path}' must be one of {', '.join(choices)}, not {value!r}")
         return value
     if kind is int:
         if isinstance(value, bool) or not isinstance(value, int):

@@ -1,0 +1,149 @@
+"""What each command does, between the CLI's parsed arguments and the pipeline."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from posture_watch import models
+from posture_watch.config import Config
+from posture_watch.core.calibration import Baseline
+from posture_watch.core.reminders import ReminderEngine
+from posture_watch.core.scoring import PostureScorer
+from posture_watch.core.summary import Summary, summarize
+from posture_watch.core.types import Frame, PostureState, Reminder
+from posture_watch.errors import UserError
+from posture_watch.pipeline import Recorder, calibrate_from_frames, frames_between, run_loop
+from posture_watch.profiles import load_baseline_file, load_profile
+from posture_watch.sources import open_source
+
+# Inputs shorter than this get no progress bar.
+_PROGRESS_MIN_S = 5.0
+
+
+@dataclass(frozen=True)
+class ModelPaths:
+    pose: Path
+    face: Path
+
+
+@dataclass(frozen=True)
+class CalibrationChoice:
+    """How the baseline is obtained: one of range, file, profile, or none (automatic)."""
+
+    range_s: tuple[float, float] | None = None
+    file: Path | None = None
+    profile: str | None = None
+
+    def describe(self) -> str:
+        if self.range_s:
+            return f"from {self.range_s[0]:g}-{self.range_s[1]:g} s of the input"
+        if self.file:
+            return f"file {self.file}"
+        if self.profile:
+            return f"profile {self.profile!r}"
+        return "automatic"
+
+
+@dataclass
+class Analysis:
+    path: Path
+    duration_s: float | None
+    rate_hz: float | None
+    calibration: str
+    baseline: Baseline | None
+    states: list[PostureState]
+    reminders: list[Reminder]
+    summary: Summary
+
+
+def parse_range(text: str) -> tuple[float, float]:
+    """'START:END' in seconds."""
+    try:
+        start_text, end_text = text.split(":")
+        start, end = float(start_text), float(end_text)
+    except ValueError:
+        raise UserError(f"time range {text!r}: expected START:END in seconds, "
+                        "e.g. 0:8") from None
+    if start < 0 or end <= start:
+        raise UserError(f"time range {text!r}: END must be after START, both >= 0")
+    return start, end
+
+
+def resolve_models(config: Config, pose: str | None = None,
+                   face: str | None = None) -> ModelPaths:
+    found = models.resolve_all(
+        {"pose": pose or config.models.pose or None, "face": face or config.models.face or None},
+        fetch=True, progress=sys.stderr.isatty())
+    return ModelPaths(found["pose"].path, found["face"].path)
+
+
+def make_estimator(paths: ModelPaths):
+    from posture_watch.estimator import PoseEstimator  # slow import, only when needed
+
+    return PoseEstimator(paths.pose, paths.face)
+
+
+@contextmanager
+def _progress(total_s: float | None, label: str, enabled: bool) -> Iterator:
+    """Yields a callback that advances a rich progress bar on stderr (or does nothing)."""
+    if not enabled or not total_s or total_s < _PROGRESS_MIN_S:
+        yield lambda frame: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(),
+                  TextColumn("{task.completed:.0f}/{task.total:.0f} s"), TimeRemainingColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(label, total=total_s)
+
+        def advance(frame: Frame) -> None:
+            bar.update(task, completed=min(frame.t_s, total_s))
+
+        yield advance
+
+
+def check_input(path: Path, config: Config) -> None:
+    """Open and close a source so bad input fails before any model is loaded."""
+    with open_source(path, rate_hz=config.sampling.file_rate_hz,
+                     still_hold_s=config.sampling.still_hold_s):
+        pass
+
+
+def baseline_for(choice: CalibrationChoice, path: Path, config: Config,
+                 model_paths: ModelPaths) -> Baseline | None:
+    if choice.file:
+        return load_baseline_file(choice.file)
+    if choice.profile:
+        return load_profile(choice.profile)
+    if choice.range_s:
+        start, end = choice.range_s
+        with open_source(path, rate_hz=config.sampling.file_rate_hz,
+                         still_hold_s=config.sampling.still_hold_s) as source, \
+                make_estimator(model_paths) as estimator:
+            return calibrate_from_frames(frames_between(source, start, end), estimator, config,
+                                         source=f"{path.name} {start:g}-{end:g} s")
+    return None
+
+
+def analyze_path(path: Path, config: Config, choice: CalibrationChoice,
+                 model_paths: ModelPaths, *, progress: bool = True) -> Analysis:
+    baseline = baseline_for(choice, path, config, model_paths)
+    scorer = PostureScorer(config, baseline)
+    engine = ReminderEngine(config.reminders)
+    recorder = Recorder()
+    rate = config.sampling.file_rate_hz
+    with open_source(path, rate_hz=rate, still_hold_s=config.sampling.still_hold_s) as source, \
+            make_estimator(model_paths) as estimator, \
+            _progress(source.duration_s, source.name, progress) as advance:
+        run_loop(source, estimator, scorer, engine, [recorder], on_frame=advance)
+        duration = source.duration_s
+    if not recorder.states:
+        raise UserError(f"{path}: no frames could be read")
+    return Analysis(path, duration, rate, choice.describe(), scorer.baseline,
+                    recorder.states, recorder.reminders,
+                    summarize(recorder.states, recorder.reminders))

@@ -1,0 +1,186 @@
+"""From PoseSample to PostureState: choose the user, judge quality, smooth, score (pure)."""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import deque
+
+from posture_watch.config import Config
+from posture_watch.core.calibration import AutoCalibrator, Baseline, Observation
+from posture_watch.core.metrics import RawMetrics, measure, visible
+from posture_watch.core.rules import RuleBook, penalty, worst_level
+from posture_watch.core.types import Level, Person, PoseSample, PostureState, State
+
+_LEVEL_TO_STATE = {Level.GOOD: State.GOOD, Level.CAUTION: State.CAUTION, Level.POOR: State.POOR}
+_STATE_RANK = {State.GOOD: 0, State.CAUTION: 1, State.POOR: 2}
+
+
+def head_position(person: Person, width: int, height: int) -> tuple[float, float] | None:
+    """The head's position normalized to the image, from the face or the pose nose."""
+    if person.face is not None:
+        point = person.face.center
+    elif person.body is not None and person.body.nose is not None:
+        point = person.body.nose
+    else:
+        return None
+    return point.x / max(width, 1), point.y / max(height, 1)
+
+
+def _size(person: Person) -> float:
+    """A rough apparent size, to prefer the person nearest the camera."""
+    if person.face is not None:
+        return person.face.width_px
+    body = person.body
+    if body and body.left_shoulder and body.right_shoulder:
+        return 0.4 * math.dist((body.left_shoulder.x, body.left_shoulder.y),
+                               (body.right_shoulder.x, body.right_shoulder.y))
+    return 0.0
+
+
+def select_person(
+    people: tuple[Person, ...], width: int, height: int, anchor: tuple[float, float] | None
+) -> Person | None:
+    """The user: nearest the anchor (calibrated or last tracked position), else the largest."""
+    candidates = [p for p in people if head_position(p, width, height) is not None]
+    if not candidates:
+        return None
+    if anchor is None:
+        return max(candidates, key=_size)
+
+    def distance(person: Person) -> float:
+        pos = head_position(person, width, height)
+        assert pos is not None
+        return math.dist(pos, anchor)
+
+    return min(candidates, key=distance)
+
+
+def measure_with_config(person: Person, width: int, config: Config) -> RawMetrics:
+    cam = config.camera
+    return measure(person, width, min_visibility=config.detection.min_visibility,
+                   horizontal_fov_deg=cam.horizontal_fov_deg,
+                   interpupillary_mm=cam.interpupillary_mm, view=cam.view)
+
+
+class PostureScorer:
+    """Turns a stream of PoseSamples into PostureStates for one user."""
+
+    def __init__(self, config: Config, baseline: Baseline | None = None) -> None:
+        self._config = config
+        self.baseline = baseline
+        self._auto = None if baseline else AutoCalibrator(
+            config.calibration.auto_seconds, config.calibration.min_samples)
+        self._rules = RuleBook(config.thresholds, config.smoothing)
+        self._history: deque[RawMetrics] = deque(maxlen=config.smoothing.window_samples)
+        self._anchor = baseline.position if baseline else None
+        self._last_seen_t: float | None = None
+        self._first_t: float | None = None
+        self._state = State.UNKNOWN
+        self._pending: State | None = None
+        self._pending_count = 0
+        self._last_present: PostureState | None = None
+
+    # -- quality -----------------------------------------------------------------------
+    def _quality(self, sample: PoseSample, person: Person) -> tuple[float, dict[str, float]]:
+        det = self._config.detection
+        light = min(1.0, sample.brightness / max(det.min_brightness, 1e-6),
+                    sample.contrast / max(det.min_contrast, 1e-6))
+        body = person.body
+        key_points = [] if body is None else [
+            body.nose, body.left_shoulder, body.right_shoulder, body.left_ear, body.right_ear]
+        landmark = statistics.fmean(p.visibility if p else 0.0 for p in key_points) \
+            if key_points else 0.0
+        face = 1.0 if person.face is not None else 0.0
+        tracking = max(landmark, face)
+        quality = round(min(light, tracking), 3)
+        parts = {"light": round(light, 3), "landmarks": round(landmark, 3), "face": face}
+        return quality, parts
+
+    def _present(self, person: Person | None) -> bool:
+        if person is None:
+            return False
+        if person.face is not None:
+            return True
+        body = person.body
+        vis = self._config.detection.min_visibility
+        return body is not None and visible(body.nose, vis) is not None and (
+            visible(body.left_shoulder, vis) is not None
+            or visible(body.right_shoulder, vis) is not None)
+
+    # -- main --------------------------------------------------------------------------
+    def update(self, sample: PoseSample) -> PostureState:
+        t = sample.t_s
+        if self._first_t is None:
+            self._first_t = t
+        person = select_person(sample.people, sample.width, sample.height, self._anchor)
+        if not self._present(person):
+            return self._absent(t)
+        assert person is not None
+        self._last_seen_t = t
+        position = head_position(person, sample.width, sample.height)
+        if self.baseline is None or position is None:
+            self._anchor = position or self._anchor
+        quality, parts = self._quality(sample, person)
+        if quality < self._config.detection.min_quality:
+            return PostureState(t, State.UNKNOWN, None, (), quality, {"quality_" + k: v
+                                                                   for k, v in parts.items()})
+        raw = measure_with_config(person, sample.width, self._config)
+        if self._auto is not None and position is not None:
+            learned = self._auto.offer(t, Observation(raw, position))
+            if learned is not None:
+                self.baseline, self._auto = learned, None
+                self._anchor = learned.position
+        self._history.append(raw)
+        values = _median_values(self._history)
+        results = self._rules.evaluate(values, self.baseline)
+        candidate = _LEVEL_TO_STATE[worst_level(results)]
+        state = self._debounce(candidate)
+        score = round(max(0.0, 100.0 - sum(penalty(r, self._config.thresholds)
+                                            for r in results)))
+        metrics = {k: round(v, 3) for k, v in values.items()}
+        metrics.update({"quality_" + k: v for k, v in parts.items()})
+        out = PostureState(t, state, score, tuple(results), quality, metrics)
+        self._last_present = out
+        return out
+
+    def _absent(self, t: float) -> PostureState:
+        since = self._last_seen_t if self._last_seen_t is not None else self._first_t
+        assert since is not None
+        if t - since >= self._config.detection.away_after_s:
+            self._history.clear()
+            self._rules.reset()
+            self._state, self._pending = State.AWAY, None
+            return PostureState(t, State.AWAY, None)
+        # Lost for a moment (a hand, a glance away): hold the last verdict.
+        last = self._last_present
+        if last is None or self._state is State.AWAY:
+            return PostureState(t, State.UNKNOWN, None)
+        return PostureState(t, last.state, last.score, last.rules, last.quality, last.metrics)
+
+    def _debounce(self, candidate: State) -> State:
+        """Enter a worse state after a few samples in a row; leave it after fewer."""
+        if self._state not in _STATE_RANK:  # coming back from away or unknown
+            self._state, self._pending, self._pending_count = candidate, None, 0
+            return candidate
+        if candidate is self._state:
+            self._pending, self._pending_count = None, 0
+            return self._state
+        if candidate is not self._pending:
+            self._pending, self._pending_count = candidate, 0
+        self._pending_count += 1
+        worse = _STATE_RANK[candidate] > _STATE_RANK[self._state]
+        needed = self._config.smoothing.enter_samples if worse \
+            else self._config.smoothing.leave_samples
+        if self._pending_count >= needed:
+            self._state, self._pending, self._pending_count = candidate, None, 0
+        return self._state
+
+
+def _median_values(history: deque[RawMetrics]) -> dict[str, float]:
+    """Per-metric median over the recent samples that have it."""
+    columns: dict[str, list[float]] = {}
+    for raw in history:
+        for key, value in raw.as_dict().items():
+            columns.setdefault(key, []).append(value)
+    return {key: statistics.median(vals) for key, vals in columns.items()}

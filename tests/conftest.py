@@ -1,0 +1,50 @@
+"""Shared fixtures: the real model files, and each recorded clip analysed once per session."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from posture_watch import app
+from posture_watch.config import Config, load_config
+
+REPO = Path(__file__).resolve().parents[1]
+RECORDINGS = REPO / "recordings"
+FOOTAGE = REPO.parent / "shared" / "footage"
+
+
+def clip_config(clip: Path) -> Path | None:
+    """A clip's own test config (`X.config.toml` beside `X.mp4`), if it has one."""
+    candidate = clip.with_name(clip.stem + ".config.toml")
+    return candidate if candidate.exists() else None
+
+
+@pytest.fixture(scope="session")
+def model_paths() -> app.ModelPaths:
+    return app.resolve_models(Config())
+
+
+@pytest.fixture(scope="session")
+def analyze_clip(model_paths: app.ModelPaths) -> Callable[[Path], app.Analysis]:
+    """Analyse a clip with its own config (or the defaults); each clip only once."""
+    cache: dict[Path, app.Analysis] = {}
+
+    def run(path: Path) -> app.Analysis:
+        if path not in cache:
+            config = load_config(clip_config(path))
+            cache[path] = app.analyze_path(path, config, app.CalibrationChoice(), model_paths,
+                                           progress=False)
+        return cache[path]
+
+    return run
+
+
+def run_cli(*args: str, cwd: Path | None = None,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run `python -m posture_watch ARGS` for real and capture its output."""
+    return subprocess.run([sys.executable, "-m", "posture_watch", *args], capture_output=True,
+                          text=True, cwd=cwd, env=env, timeout=600, check=False)
