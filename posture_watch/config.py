@@ -9,6 +9,7 @@ name the key: a broken file never silently becomes the defaults.
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
 import types
 import typing
@@ -82,7 +83,7 @@ class ThresholdsConfig:
     shrug_poor_pct: float = _num(80.0, 10.0, 100.0)
     slouch_caution_pct: float = _num(90.0, 10.0, 100.0)
     slouch_poor_pct: float = _num(80.0, 10.0, 100.0)
-    forward_head_caution_pct: float = _num(105.0, 100.0, 300.0)
+    forward_head_caution_pct: float = _num(107.0, 100.0, 300.0)
     forward_head_poor_pct: float = _num(115.0, 100.0, 300.0)
     side_ear_shoulder_caution_deg: float = _num(50.0, 0.0, 90.0)
     side_ear_shoulder_poor_deg: float = _num(45.0, 0.0, 90.0)
@@ -217,6 +218,8 @@ def _check_value(path: str, kind: Any, value: Any, meta: typing.Mapping[str, Any
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise UserError(f"config: '{path}' must be a number, not {value!r}")
         value = float(value)
+        if not math.isfinite(value):
+            raise UserError(f"config: '{path}' must be a finite number, not {value!r}")
     lo, hi = meta.get("min"), meta.get("max")
     if (lo is not None and value < lo) or (hi is not None and value > hi):
         raise UserError(f"config: '{path}' = {value} is out of range [{lo}, {hi}]")

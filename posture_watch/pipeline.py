@@ -80,7 +80,7 @@ def observe(sample: PoseSample, config: Config,
     position = head_position(person, sample.width, sample.height)
     if position is None:
         return None
-    return Observation(measure_with_config(person, sample.width, config), position)
+    return Observation(measure_with_config(person, sample.width, sample.height, config), position)
 
 
 def calibrate_from_frames(

@@ -89,7 +89,7 @@ def test_side_view_is_a_majority_vote() -> None:
 
 
 def test_baseline_from_measured_synthetic_person() -> None:
-    raw = measure(front_person(pitch=6.0), 640, min_visibility=0.5, horizontal_fov_deg=60.0,
+    raw = measure(front_person(pitch=6.0), 640, 480, min_visibility=0.5, horizontal_fov_deg=60.0,
                   interpupillary_mm=63.0)
     b = build_baseline([Observation(raw, (0.5, 0.4))] * 5, min_samples=5, source="t")
     assert b.metrics["slouch_ratio"] == pytest.approx(0.4)
@@ -143,13 +143,19 @@ def test_from_dict_on_garbage_is_a_user_error(garbage: Any) -> None:
         Baseline.from_dict(garbage, origin="me.json")
 
 
+@pytest.mark.parametrize("bad", ["nan", "inf", float("nan")])
+def test_from_dict_rejects_non_finite_numbers(bad: Any) -> None:
+    with pytest.raises(UserError, match="not a valid calibration"):
+        Baseline.from_dict({"version": 1, "metrics": {"slouch_ratio": bad}})
+
+
 # -- automatic baseline -------------------------------------------------------------------
 
 def test_looks_upright_uses_the_good_bands() -> None:
     assert looks_upright(RawMetrics(head_pitch_deg=14.9, head_roll_deg=-9.0,
                                     head_yaw_deg=15.0, shoulder_tilt_deg=5.9))
-    assert not looks_upright(RawMetrics(head_pitch_deg=15.1))
-    assert not looks_upright(RawMetrics(head_pitch_deg=-16.0))
+    assert not looks_upright(RawMetrics(head_pitch_deg=25.1))
+    assert not looks_upright(RawMetrics(head_pitch_deg=-25.1))
     assert not looks_upright(RawMetrics(head_roll_deg=10.5))
     assert not looks_upright(RawMetrics(head_yaw_deg=-20.0))
     assert not looks_upright(RawMetrics(shoulder_tilt_deg=6.5))
@@ -172,16 +178,36 @@ def test_auto_calibrator_waits_for_auto_seconds_of_upright_samples() -> None:
     assert "automatic" in b.source
 
 
-def test_auto_calibrator_skips_non_upright_samples_inside_the_window() -> None:
+def test_auto_calibrator_restarts_the_stretch_after_a_non_upright_sample() -> None:
     auto = AutoCalibrator(seconds=4.0, min_samples=3)
     assert auto.offer(0.0, obs(head_pitch_deg=1.0, slouch_ratio=0.40)) is None
-    assert auto.offer(1.0, obs(head_roll_deg=25.0, slouch_ratio=0.10)) is None
-    assert auto.offer(2.0, obs(head_yaw_deg=40.0, slouch_ratio=0.10)) is None
-    assert auto.offer(3.0, obs(head_pitch_deg=1.0, slouch_ratio=0.42)) is None
-    b = auto.offer(4.0, obs(head_pitch_deg=1.0, slouch_ratio=0.44))
+    assert auto.offer(1.0, obs(head_pitch_deg=1.0, slouch_ratio=0.40)) is None
+    assert auto.offer(2.0, obs(head_roll_deg=25.0, slouch_ratio=0.10)) is None
+    # The stretch starts again at t = 3, so t = 4 (4 s after t = 0) is not enough.
+    for t in (3.0, 4.0, 5.0, 6.0):
+        assert auto.offer(t, obs(head_pitch_deg=1.0, slouch_ratio=0.42)) is None
+    b = auto.offer(7.0, obs(head_pitch_deg=1.0, slouch_ratio=0.44))
     assert b is not None
-    assert b.samples == 3
+    assert b.samples == 5
     assert b.metrics["slouch_ratio"] == pytest.approx(0.42)
+
+
+def test_auto_calibrator_waits_for_a_steady_stretch() -> None:
+    """A posture still changing (the user settling in) is not learned as the neutral."""
+    auto = AutoCalibrator(seconds=4.0, min_samples=3)
+    # The slouch ratio sinks 0.56 -> 0.40 over t = 0..4: more than 10 % of its median.
+    for t, ratio in zip(range(5), (0.56, 0.52, 0.48, 0.44, 0.40), strict=True):
+        assert auto.offer(float(t), obs(head_pitch_deg=1.0, slouch_ratio=ratio)) is None
+    # Then it holds at 0.38. At t = 7 the window is 0.44 0.40 | 0.38 0.38 0.38: its halves'
+    # medians differ by 0.04, over 5 % of 0.38. At t = 8 it is 0.40 0.38 | 0.38 0.38 0.38:
+    # 0.01 apart, steady, learned.
+    learned = None
+    for t in range(5, 12):
+        learned = auto.offer(float(t), obs(head_pitch_deg=1.0, slouch_ratio=0.38))
+        if learned:
+            break
+    assert learned is not None and t == 8
+    assert learned.metrics["slouch_ratio"] == pytest.approx(0.38)
 
 
 def test_auto_calibrator_also_needs_min_samples() -> None:

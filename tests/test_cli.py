@@ -94,7 +94,9 @@ def test_still_image_of_an_empty_room(tmp_path: Path) -> None:
     wall = tmp_path / "wall.png"
     rng = np.random.default_rng(1)
     cv2.imwrite(str(wall), rng.integers(90, 110, (240, 320, 3), dtype=np.uint8))
-    result = run_cli("analyze", "--json", str(wall))
+    config = tmp_path / "c.toml"
+    config.write_text("[sampling]\nstill_hold_s = 4.0\n")
+    result = run_cli("analyze", "--json", "--config", str(config), str(wall))
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
     states = {s["state"] for s in doc["samples"]}

@@ -206,3 +206,14 @@ def test_shipped_default_file_lists_every_key() -> None:
     assert SHIPPED_DEFAULTS.is_file(), f"missing {SHIPPED_DEFAULTS}"
     in_file = _flat_keys(tomllib.loads(SHIPPED_DEFAULTS.read_text(encoding="utf-8")))
     assert in_file == _flat_keys(config_to_dict(Config()))
+
+
+@pytest.mark.parametrize(("table", "key"), [
+    ("detection", "min_quality"),
+    ("smoothing", "hysteresis_deg"),
+    ("reminders.posture", "poor_hold_s"),
+])
+def test_nan_is_rejected_and_names_the_key(tmp_path: Path, table: str, key: str) -> None:
+    with pytest.raises(UserError) as info:
+        load_config(write(tmp_path, f"[{table}]\n{key} = nan\n"))
+    assert f"'{table}.{key}'" in str(info.value)

@@ -22,7 +22,7 @@ FOCAL_640 = 554.2563
 
 
 def m(person: Person, width: int = 640, view: str = "auto") -> RawMetrics:
-    return measure(person, width, min_visibility=VIS, horizontal_fov_deg=FOV,
+    return measure(person, width, 480, min_visibility=VIS, horizontal_fov_deg=FOV,
                    interpupillary_mm=IPD_MM, view=view)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -13,9 +14,16 @@ from posture_watch.errors import UserError
 PROFILE_VERSION = 1
 
 # Head angles that a person sitting upright and facing the screen stays within; the
-# automatic baseline only learns from samples inside them (ergonomics.md "good" bands).
-_UPRIGHT_LIMITS_DEG = {"head_pitch_deg": 15.0, "head_roll_deg": 10.0, "head_yaw_deg": 15.0,
+# automatic baseline only learns from samples inside them (ergonomics.md "good" bands for
+# roll, yaw and shoulder tilt). Pitch is measured against the camera's axis, so it gets
+# room for where the camera sits (a laptop camera looks up at an upright face).
+_UPRIGHT_LIMITS_DEG = {"head_pitch_deg": 25.0, "head_roll_deg": 10.0, "head_yaw_deg": 15.0,
                        "shoulder_tilt_deg": 6.0}
+# A stretch is steady when the medians of its first and second halves differ by no more
+# than this many degrees (angles) or this fraction (ratios): posture did not drift while
+# learning, though landmark jitter within each half is allowed.
+_STEADY_DEG = 3.0
+_STEADY_FRACTION = 0.05
 
 
 class CalibrationError(UserError):
@@ -67,6 +75,9 @@ class Baseline:
             position = (float(pos[0]), float(pos[1])) if pos else None
             if not metrics:
                 raise ValueError("no metrics")
+            numbers = [*metrics.values(), *spread.values(), *(position or ())]
+            if not all(math.isfinite(v) for v in numbers):
+                raise ValueError("a value is not a finite number")
             return cls(metrics, spread, position, int(data.get("samples", 0)),
                        str(data.get("source", "")), bool(data.get("side_view", False)))
         except (AttributeError, KeyError, TypeError, ValueError, IndexError) as exc:
@@ -119,24 +130,54 @@ def looks_upright(metrics: RawMetrics) -> bool:
     return all(abs(values.get(key, 0.0)) <= limit for key, limit in _UPRIGHT_LIMITS_DEG.items())
 
 
+def is_steady(observations: list[Observation]) -> bool:
+    """Whether no measurement drifted between the first and second half of the stretch."""
+    half = len(observations) // 2
+    if half == 0:
+        return True
+    columns: dict[str, tuple[list[float], list[float]]] = {}
+    for i, o in enumerate(observations):
+        for key, value in o.metrics.as_dict().items():
+            columns.setdefault(key, ([], []))[i >= half].append(value)
+    for key, (first, second) in columns.items():
+        if not first or not second or key == "distance_cm":
+            continue
+        drift = abs(statistics.median(second) - statistics.median(first))
+        limit = _STEADY_DEG if key.endswith("_deg") \
+            else _STEADY_FRACTION * abs(statistics.median(first + second))
+        if drift > limit:
+            return False
+    return True
+
+
 class AutoCalibrator:
-    """Learns a baseline from the first upright-looking seconds when none was given."""
+    """Learns a baseline from the first steady, upright-looking stretch when none was given.
+
+    The stretch must be continuous: a sample that does not look upright starts it again,
+    and a stretch whose measurements drifted (the user was still settling) is slid forward
+    until it is steady, so a change of posture is never learned as the neutral.
+    """
 
     def __init__(self, seconds: float, min_samples: int) -> None:
         self._seconds = seconds
         self._min_samples = min_samples
-        self._observations: list[Observation] = []
-        self._first_t: float | None = None
+        self._window: list[tuple[float, Observation]] = []
 
     def offer(self, t_s: float, observation: Observation) -> Baseline | None:
         """Feed one present sample; returns the baseline once enough has been seen."""
         if not looks_upright(observation.metrics):
+            self._window.clear()
             return None
-        if self._first_t is None:
-            self._first_t = t_s
-        self._observations.append(observation)
-        enough_time = t_s - self._first_t >= self._seconds
-        if enough_time and len(self._observations) >= self._min_samples:
-            return build_baseline(self._observations, min_samples=self._min_samples,
-                                  source="automatic (first upright seconds)")
-        return None
+        self._window.append((t_s, observation))
+        while (len(self._window) > self._min_samples
+               and t_s - self._window[1][0] >= self._seconds):
+            self._window.pop(0)  # keep just over `seconds`, and at least min_samples
+
+        span = t_s - self._window[0][0]
+        observations = [o for _, o in self._window]
+        if span < self._seconds or len(observations) < self._min_samples:
+            return None
+        if not is_steady(observations):
+            return None
+        return build_baseline(observations, min_samples=self._min_samples,
+                              source="automatic (first steady upright seconds)")

@@ -31,6 +31,10 @@ class RawMetrics:
     distance_cm: float | None = None  # eye-to-camera distance estimate
     side_ear_shoulder_deg: float | None = None  # side view: ear above shoulder angle
     trunk_flexion_deg: float | None = None  # side view: shoulder-hip line from vertical
+    # Where the shoulder line sits in the image and how wide it is, both as fractions of the
+    # image height: against the neutral they tell rising shoulders from a dropping head.
+    shoulder_line_y: float | None = None
+    shoulder_width_h: float | None = None
     side_view: bool = False
 
     def as_dict(self) -> dict[str, float]:
@@ -65,7 +69,7 @@ def eye_distance_cm(
     Assumes an average adult IPD (63 mm by default) and the configured horizontal field
     of view; a turned head shortens the projected IPD by cos(yaw), which is undone here.
     """
-    projected = interpupillary_px / max(math.cos(math.radians(min(abs(yaw_deg), 60.0))), 0.5)
+    projected = interpupillary_px / math.cos(math.radians(min(abs(yaw_deg), 60.0)))
     if projected <= 1.0:
         return None
     focal = focal_length_px(image_width, horizontal_fov_deg)
@@ -96,6 +100,7 @@ def is_side_view(body: Body | None, min_visibility: float) -> bool:
 def measure(
     person: Person,
     image_width: int,
+    image_height: int,
     *,
     min_visibility: float,
     horizontal_fov_deg: float,
@@ -118,12 +123,13 @@ def measure(
         if side:
             values.update(_side_metrics(body, min_visibility))
         else:
-            values.update(_front_metrics(body, face.width_px if face else None, min_visibility))
+            values.update(_front_metrics(body, face.width_px if face else None, min_visibility,
+                                         image_height))
     return RawMetrics(**values, side_view=side)
 
 
 def _front_metrics(
-    body: Body, face_width_px: float | None, min_visibility: float
+    body: Body, face_width_px: float | None, min_visibility: float, image_height: int
 ) -> dict[str, float | None]:
     ls = visible(body.left_shoulder, min_visibility)
     rs = visible(body.right_shoulder, min_visibility)
@@ -138,6 +144,8 @@ def _front_metrics(
     a, b = (rs, ls) if rs.x <= ls.x else (ls, rs)
     out: dict[str, float | None] = {
         "shoulder_tilt_deg": math.degrees(math.atan2(b.y - a.y, b.x - a.x)),
+        "shoulder_line_y": shoulders.y / max(image_height, 1),
+        "shoulder_width_h": width / max(image_height, 1),
     }
     nose = visible(body.nose, min_visibility)
     if nose is not None:

@@ -14,6 +14,9 @@ from posture_watch.core.types import Level, Person, PoseSample, PostureState, St
 
 _LEVEL_TO_STATE = {Level.GOOD: State.GOOD, Level.CAUTION: State.CAUTION, Level.POOR: State.POOR}
 _STATE_RANK = {State.GOOD: 0, State.CAUTION: 1, State.POOR: 2}
+# Once the user's neutral position is known, a head farther than this (a fraction of the
+# image) from it belongs to someone else.
+_MAX_DISTANCE_FROM_NEUTRAL = 0.35
 
 
 def head_position(person: Person, width: int, height: int) -> tuple[float, float] | None:
@@ -39,9 +42,14 @@ def _size(person: Person) -> float:
 
 
 def select_person(
-    people: tuple[Person, ...], width: int, height: int, anchor: tuple[float, float] | None
+    people: tuple[Person, ...], width: int, height: int, anchor: tuple[float, float] | None,
+    max_distance: float | None = None,
 ) -> Person | None:
-    """The user: nearest the anchor (calibrated or last tracked position), else the largest."""
+    """The user: nearest the anchor (calibrated or last tracked position), else the largest.
+
+    With `max_distance` (a fraction of the image), someone farther from the anchor is not
+    the user: a colleague passing behind an empty chair must not be scored.
+    """
     candidates = [p for p in people if head_position(p, width, height) is not None]
     if not candidates:
         return None
@@ -53,12 +61,15 @@ def select_person(
         assert pos is not None
         return math.dist(pos, anchor)
 
-    return min(candidates, key=distance)
+    nearest = min(candidates, key=distance)
+    if max_distance is not None and distance(nearest) > max_distance:
+        return None
+    return nearest
 
 
-def measure_with_config(person: Person, width: int, config: Config) -> RawMetrics:
+def measure_with_config(person: Person, width: int, height: int, config: Config) -> RawMetrics:
     cam = config.camera
-    return measure(person, width, min_visibility=config.detection.min_visibility,
+    return measure(person, width, height, min_visibility=config.detection.min_visibility,
                    horizontal_fov_deg=cam.horizontal_fov_deg,
                    interpupillary_mm=cam.interpupillary_mm, view=cam.view)
 
@@ -77,8 +88,7 @@ class PostureScorer:
         self._last_seen_t: float | None = None
         self._first_t: float | None = None
         self._state = State.UNKNOWN
-        self._pending: State | None = None
-        self._pending_count = 0
+        self._run: list[State] = []  # recent samples pointing away from the current state
         self._last_present: PostureState | None = None
 
     # -- quality -----------------------------------------------------------------------
@@ -113,7 +123,8 @@ class PostureScorer:
         t = sample.t_s
         if self._first_t is None:
             self._first_t = t
-        person = select_person(sample.people, sample.width, sample.height, self._anchor)
+        person = select_person(sample.people, sample.width, sample.height, self._anchor,
+                               _MAX_DISTANCE_FROM_NEUTRAL if self.baseline else None)
         if not self._present(person):
             return self._absent(t)
         assert person is not None
@@ -125,7 +136,7 @@ class PostureScorer:
         if quality < self._config.detection.min_quality:
             return PostureState(t, State.UNKNOWN, None, (), quality, {"quality_" + k: v
                                                                    for k, v in parts.items()})
-        raw = measure_with_config(person, sample.width, self._config)
+        raw = measure_with_config(person, sample.width, sample.height, self._config)
         if self._auto is not None and position is not None:
             learned = self._auto.offer(t, Observation(raw, position))
             if learned is not None:
@@ -150,7 +161,9 @@ class PostureScorer:
         if t - since >= self._config.detection.away_after_s:
             self._history.clear()
             self._rules.reset()
-            self._state, self._pending = State.AWAY, None
+            self._state, self._run = State.AWAY, []
+            if self.baseline is None:
+                self._anchor = None  # whoever sits down next is the user
             return PostureState(t, State.AWAY, None)
         # Lost for a moment (a hand, a glance away): hold the last verdict.
         last = self._last_present
@@ -159,21 +172,28 @@ class PostureScorer:
         return PostureState(t, last.state, last.score, last.rules, last.quality, last.metrics)
 
     def _debounce(self, candidate: State) -> State:
-        """Enter a worse state after a few samples in a row; leave it after fewer."""
+        """Enter a worse state after a few samples in a row; leave it after fewer.
+
+        Samples that keep pointing the same way (all worse, or all better, than the
+        current state) count as one run even when they differ among themselves, so a
+        caution/good flicker can still leave poor. The run settles on its mildest state
+        when getting worse and on its worst when getting better: never past the evidence.
+        """
         if self._state not in _STATE_RANK:  # coming back from away or unknown
-            self._state, self._pending, self._pending_count = candidate, None, 0
+            self._state, self._run = candidate, []
             return candidate
         if candidate is self._state:
-            self._pending, self._pending_count = None, 0
+            self._run = []
             return self._state
-        if candidate is not self._pending:
-            self._pending, self._pending_count = candidate, 0
-        self._pending_count += 1
         worse = _STATE_RANK[candidate] > _STATE_RANK[self._state]
-        needed = self._config.smoothing.enter_samples if worse \
-            else self._config.smoothing.leave_samples
-        if self._pending_count >= needed:
-            self._state, self._pending, self._pending_count = candidate, None, 0
+        if self._run and (_STATE_RANK[self._run[0]] > _STATE_RANK[self._state]) != worse:
+            self._run = []
+        self._run.append(candidate)
+        smoothing = self._config.smoothing
+        if len(self._run) >= (smoothing.enter_samples if worse else smoothing.leave_samples):
+            pick = min if worse else max
+            self._state = pick(self._run, key=_STATE_RANK.__getitem__)
+            self._run = []
         return self._state
 
 

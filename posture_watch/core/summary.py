@@ -82,6 +82,8 @@ def _episodes(states: list[PostureState], spans: list[float]) -> list[Episode]:
         run.clear()
 
     for state, span in zip(states, spans, strict=True):
+        if run and state.t_s - run[-1][0].t_s > _MAX_SAMPLE_SPAN_S:
+            close_run()  # a stall in the samples ends an episode
         if state.state in (State.CAUTION, State.POOR):
             run.append((state, span))
         else:

@@ -107,7 +107,7 @@ class PostureState:
 
     t_s: float
     state: State
-    score: int  # 0-100
+    score: int | None  # 0-100; None when away or unknown
     rules: tuple[RuleResult, ...] = ()
     quality: float = 0.0  # 0-1, how much the sample can be trusted
     metrics: dict[str, float] = field(default_factory=dict)
