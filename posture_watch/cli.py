@@ -118,11 +118,10 @@ def _cmd_models(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     explicit = {"pose": args.pose_model or config.models.pose or None,
                 "face": args.face_model or config.models.face or None}
-    if args.fetch:
-        models.resolve_all(explicit, fetch=True, progress=True)
+    fetched = models.resolve_all(explicit, fetch=True, progress=True) if args.fetch else {}
     missing = 0
     for name in models.MODEL_NAMES:
-        found = models.locate(name, explicit[name])
+        found = fetched.get(name) or models.locate(name, explicit[name])
         if found is None:
             missing += 1
             print(f"{name}: missing (run 'posture-watch models --fetch', or put the file in "
