@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from posture_watch import models
 from posture_watch.config import Config
@@ -19,6 +20,9 @@ from posture_watch.errors import UserError
 from posture_watch.pipeline import Recorder, calibrate_from_frames, frames_between, run_loop
 from posture_watch.profiles import load_baseline_file, load_profile
 from posture_watch.sources import open_source
+
+if TYPE_CHECKING:
+    from posture_watch.estimator import PoseEstimator
 
 # Inputs shorter than this get no progress bar.
 _PROGRESS_MIN_S = 5.0
