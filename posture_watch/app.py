@@ -85,10 +85,10 @@ def resolve_models(config: Config, pose: str | None = None,
     return ModelPaths(found["pose"].path, found["face"].path)
 
 
-def make_estimator(paths: ModelPaths):
-    from posture_watch.estimator import PoseEstimator  # slow import, only when needed
+def make_estimator(paths: ModelPaths) -> PoseEstimator:
+    from posture_watch import estimator  # imports mediapipe: only when needed
 
-    return PoseEstimator(paths.pose, paths.face)
+    return estimator.PoseEstimator(paths.pose, paths.face)
 
 
 @contextmanager
