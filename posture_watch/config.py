@@ -50,6 +50,7 @@ class DetectionConfig:
     min_brightness: float = _num(35.0, 0.0, 255.0)
     min_contrast: float = _num(12.0, 0.0, 128.0)
     min_quality: float = _num(0.5, 0.0, 1.0)
+    min_body_extent: float = _num(0.06, 0.0, 1.0)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,8 @@ def sample_to_dict(state: PostureState) -> dict[str, Any]:
         "state": state.state.value,
         "score": state.score,
         "quality": state.quality,
+        "quality_detail": state.quality_detail,
+        "note": state.note,
         "metrics": state.metrics,
         "rules": [{"rule": r.rule, "level": r.level.value, "value": r.value, "unit": r.unit}
                   for r in state.rules],

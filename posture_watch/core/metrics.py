@@ -97,6 +97,21 @@ def is_side_view(body: Body | None, min_visibility: float) -> bool:
     return shoulder_width < _SIDE_VIEW_SHOULDER_TO_HEAD * head
 
 
+def is_back_view(body: Body | None, min_visibility: float, image_width: int) -> bool:
+    """True when the shoulders are swapped, as when the person turns their back.
+
+    Seen from the front, a person's left shoulder is on the image's right; from behind it
+    is on the left. (A side view, with overlapping shoulders, is not a back view.)
+    """
+    if body is None or is_side_view(body, min_visibility):
+        return False
+    ls = visible(body.left_shoulder, min_visibility)
+    rs = visible(body.right_shoulder, min_visibility)
+    if ls is None or rs is None:
+        return False
+    return ls.x - rs.x < -0.01 * image_width
+
+
 def measure(
     person: Person,
     image_width: int,

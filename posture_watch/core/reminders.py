@@ -40,10 +40,12 @@ after the snooze (once each, spaced by min_gap). Posture holds do not build duri
 snooze, so bad posture must be held for a full hold time after it ends before a posture
 reminder fires. ``snooze(t, 0)`` ends a snooze early.
 
-Away and spacing. Nothing fires on an AWAY sample; what is due waits for the person to
-return (and a natural break may reset it). At most one reminder fires per sample and never
-two within ``min_gap_s``; when several are due, the most important fires first (posture >
-break > stretch > eyes > hydration) and the rest wait for the next sample past the gap.
+Away, unjudged and spacing. Nothing fires on an AWAY sample, nor on an UNKNOWN one (a
+sample too dark or too unclear to judge never produces a reminder); what is due waits for
+the next judged sample (and a natural break in the meantime may reset it). At most one
+reminder fires per sample and never two within ``min_gap_s``; when several are due, the
+most important fires first (posture > break > stretch > eyes > hydration) and the rest wait
+for the next sample past the gap.
 """
 
 from __future__ import annotations
@@ -271,8 +273,8 @@ class ReminderEngine:
 
     def _fire(self, state: PostureState) -> list[Reminder]:
         t = state.t_s
-        if not state.present or t < self._snooze_until:
-            return []
+        if not state.measured or t < self._snooze_until:
+            return []  # nothing fires while away or when the sample could not be judged
         if self._last_fire_t is not None and not _reached(
             t - self._last_fire_t, self._cfg.min_gap_s
         ):

@@ -8,7 +8,7 @@ from collections import deque
 
 from posture_watch.config import Config
 from posture_watch.core.calibration import AutoCalibrator, Baseline, Observation
-from posture_watch.core.metrics import RawMetrics, measure, visible
+from posture_watch.core.metrics import RawMetrics, is_back_view, measure, visible
 from posture_watch.core.rules import RuleBook, penalty, worst_level
 from posture_watch.core.types import Level, Person, PoseSample, PostureState, State
 
@@ -67,6 +67,28 @@ def select_person(
     return nearest
 
 
+def is_person(person: Person, width: int, height: int, min_visibility: float,
+              min_extent: float) -> bool:
+    """A face, or a body whose head and a shoulder are seen and that is not a speck.
+
+    The pose model sometimes finds a phantom person in an empty room: a tiny, face-less
+    body a few pixels across. Real people at any sensible distance span far more.
+    """
+    if person.face is not None:
+        return True
+    body = person.body
+    if body is None or visible(body.nose, min_visibility) is None:
+        return False
+    points = [p for p in (body.nose, body.left_ear, body.right_ear, body.left_shoulder,
+                          body.right_shoulder, body.left_hip, body.right_hip)
+              if visible(p, min_visibility) is not None]
+    if not any(p in points for p in (body.left_shoulder, body.right_shoulder)):
+        return False
+    xs = [p.x / max(width, 1) for p in points]
+    ys = [p.y / max(height, 1) for p in points]
+    return max(max(xs) - min(xs), max(ys) - min(ys)) >= min_extent
+
+
 def measure_with_config(person: Person, width: int, height: int, config: Config) -> RawMetrics:
     cam = config.camera
     return measure(person, width, height, min_visibility=config.detection.min_visibility,
@@ -89,13 +111,14 @@ class PostureScorer:
         self._first_t: float | None = None
         self._state = State.UNKNOWN
         self._run: list[State] = []  # recent samples pointing away from the current state
-        self._last_present: PostureState | None = None
 
     # -- quality -----------------------------------------------------------------------
-    def _quality(self, sample: PoseSample, person: Person) -> tuple[float, dict[str, float]]:
+    def _quality(self, sample: PoseSample, person: Person) -> tuple[float, dict[str, float], str]:
+        """How far the sample can be trusted (0-1), its parts, and why it is low if it is."""
         det = self._config.detection
-        light = min(1.0, sample.brightness / max(det.min_brightness, 1e-6),
-                    sample.contrast / max(det.min_contrast, 1e-6))
+        brightness = sample.brightness / max(det.min_brightness, 1e-6)
+        contrast = sample.contrast / max(det.min_contrast, 1e-6)
+        light = min(1.0, brightness, contrast)
         body = person.body
         key_points = [] if body is None else [
             body.nose, body.left_shoulder, body.right_shoulder, body.left_ear, body.right_ear]
@@ -105,37 +128,37 @@ class PostureScorer:
         tracking = max(landmark, face)
         quality = round(min(light, tracking), 3)
         parts = {"light": round(light, 3), "landmarks": round(landmark, 3), "face": face}
-        return quality, parts
-
-    def _present(self, person: Person | None) -> bool:
-        if person is None:
-            return False
-        if person.face is not None:
-            return True
-        body = person.body
-        vis = self._config.detection.min_visibility
-        return body is not None and visible(body.nose, vis) is not None and (
-            visible(body.left_shoulder, vis) is not None
-            or visible(body.right_shoulder, vis) is not None)
+        note = ""
+        if quality < det.min_quality:
+            if light <= tracking:
+                note = "too dark" if brightness <= contrast else "low contrast"
+            else:
+                note = "landmarks unclear"
+        return quality, parts, note
 
     # -- main --------------------------------------------------------------------------
     def update(self, sample: PoseSample) -> PostureState:
         t = sample.t_s
         if self._first_t is None:
             self._first_t = t
-        person = select_person(sample.people, sample.width, sample.height, self._anchor,
+        det = self._config.detection
+        people = tuple(p for p in sample.people if is_person(
+            p, sample.width, sample.height, det.min_visibility, det.min_body_extent))
+        person = select_person(people, sample.width, sample.height, self._anchor,
                                _MAX_DISTANCE_FROM_NEUTRAL if self.baseline else None)
-        if not self._present(person):
+        if person is None:
             return self._absent(t)
-        assert person is not None
         self._last_seen_t = t
         position = head_position(person, sample.width, sample.height)
         if self.baseline is None or position is None:
             self._anchor = position or self._anchor
-        quality, parts = self._quality(sample, person)
-        if quality < self._config.detection.min_quality:
-            return PostureState(t, State.UNKNOWN, None, (), quality, {"quality_" + k: v
-                                                                   for k, v in parts.items()})
+        quality, parts, note = self._quality(sample, person)
+        if not note and person.face is None and is_back_view(
+                person.body, det.min_visibility, sample.width):
+            note = "seen from behind"
+        if note:
+            # Present, but the posture cannot be judged: never scored, never a reminder.
+            return PostureState(t, State.UNKNOWN, None, (), quality, {}, parts, note)
         raw = measure_with_config(person, sample.width, sample.height, self._config)
         if self._auto is not None and position is not None:
             learned = self._auto.offer(t, Observation(raw, position))
@@ -150,10 +173,7 @@ class PostureScorer:
         score = round(max(0.0, 100.0 - sum(penalty(r, self._config.thresholds)
                                             for r in results)))
         metrics = {k: round(v, 3) for k, v in values.items()}
-        metrics.update({"quality_" + k: v for k, v in parts.items()})
-        out = PostureState(t, state, score, tuple(results), quality, metrics)
-        self._last_present = out
-        return out
+        return PostureState(t, state, score, tuple(results), quality, metrics, parts)
 
     def _absent(self, t: float) -> PostureState:
         since = self._last_seen_t if self._last_seen_t is not None else self._first_t
@@ -165,11 +185,8 @@ class PostureScorer:
             if self.baseline is None:
                 self._anchor = None  # whoever sits down next is the user
             return PostureState(t, State.AWAY, None)
-        # Lost for a moment (a hand, a glance away): hold the last verdict.
-        last = self._last_present
-        if last is None or self._state is State.AWAY:
-            return PostureState(t, State.UNKNOWN, None)
-        return PostureState(t, last.state, last.score, last.rules, last.quality, last.metrics)
+        # Lost for a moment (a hand, a glance away): not away yet, and nothing to judge.
+        return PostureState(t, State.UNKNOWN, None, note="not seen for a moment")
 
     def _debounce(self, candidate: State) -> State:
         """Enter a worse state after a few samples in a row; leave it after fewer.

@@ -111,10 +111,17 @@ class PostureState:
     rules: tuple[RuleResult, ...] = ()
     quality: float = 0.0  # 0-1, how much the sample can be trusted
     metrics: dict[str, float] = field(default_factory=dict)
+    quality_detail: dict[str, float] = field(default_factory=dict)  # light, landmarks, face
+    note: str = ""  # why the posture could not be judged ("too dark", "seen from behind")
 
     @property
     def present(self) -> bool:
-        return self.state not in (State.AWAY,)
+        return self.state is not State.AWAY
+
+    @property
+    def measured(self) -> bool:
+        """Whether the posture was judged (good, caution or poor)."""
+        return self.state in (State.GOOD, State.CAUTION, State.POOR)
 
 
 class ReminderKind(StrEnum):
