@@ -78,6 +78,7 @@ class ThresholdsConfig:
     head_roll_poor_deg: float = _num(20.0, 0.0, 90.0)
     head_yaw_caution_deg: float = _num(15.0, 0.0, 90.0)
     head_yaw_poor_deg: float = _num(30.0, 0.0, 90.0)
+    head_yaw_hold_s: float = _num(10.0, 0.0, 3600.0)
     shoulder_tilt_caution_deg: float = _num(5.0, 0.0, 45.0)
     shoulder_tilt_poor_deg: float = _num(10.0, 0.0, 45.0)
     shrug_caution_pct: float = _num(90.0, 10.0, 100.0)

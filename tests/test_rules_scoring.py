@@ -587,3 +587,19 @@ def test_poor_light_is_reported_instead_of_guessed(brightness: float, contrast: 
     assert {s.note for s in states} == {note}
     assert all(s.quality < CFG.detection.min_quality for s in states)
     assert states[0].quality_detail["light"] < 0.5
+
+
+def test_a_head_turn_counts_only_once_held() -> None:
+    """A 5 s glance to the side never changes the state; a turn held 12 s does (hold 10 s)."""
+    turned = front_person(yaw=40.0)
+    scorer = PostureScorer(CFG, calibrated())
+    run(scorer, samples(UPRIGHT, seconds=2))
+    glance = run(scorer, samples(turned, seconds=5, start=2))
+    assert {s.state for s in glance} == {State.GOOD}
+    assert {result(list(s.rules), "head_yaw").level for s in glance} == {G}
+    run(scorer, samples(UPRIGHT, seconds=2, start=7))
+    held = run(scorer, samples(turned, seconds=12, start=9))
+    poor_from = min(s.t_s for s in held if s.state is State.POOR)
+    # The median sees the turn from t = 9.5; held 10 s -> 19.5; 3 samples to enter poor.
+    assert 19.5 <= poor_from <= 20.25
+    assert result(list(held[-1].rules), "head_yaw").level is P

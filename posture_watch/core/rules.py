@@ -114,6 +114,9 @@ class Rule:
     unit: str
     worst: Level = Level.POOR  # the highest level this rule may reach
     posture: bool = True  # False: a workstation set-up finding that leaves state and score alone
+    # How long the rule must be past its caution threshold before it counts: a movement
+    # (turning to look at someone) is not a posture.
+    hold: Callable[[ThresholdsConfig], float] = lambda t: 0.0
 
 
 def _rules() -> tuple[Rule, ...]:
@@ -127,7 +130,8 @@ def _rules() -> tuple[Rule, ...]:
         Rule("head_roll", _delta("head_roll_deg", absolute=True),
              lambda t: t.head_roll_caution_deg, lambda t: t.head_roll_poor_deg, True, "deg"),
         Rule("head_yaw", _delta("head_yaw_deg", absolute=True),
-             lambda t: t.head_yaw_caution_deg, lambda t: t.head_yaw_poor_deg, True, "deg"),
+             lambda t: t.head_yaw_caution_deg, lambda t: t.head_yaw_poor_deg, True, "deg",
+             hold=lambda t: t.head_yaw_hold_s),
         Rule("shoulder_tilt", _delta("shoulder_tilt_deg", absolute=True),
              lambda t: t.shoulder_tilt_caution_deg, lambda t: t.shoulder_tilt_poor_deg,
              True, "deg"),
@@ -188,16 +192,21 @@ class RuleBook:
         self._thresholds = thresholds
         self._smoothing = smoothing
         self._levels: dict[str, Level] = {}
+        self._since: dict[str, float] = {}  # when each held rule last left GOOD
 
     def reset(self) -> None:
         self._levels.clear()
+        self._since.clear()
 
-    def evaluate(self, values: Values, baseline: Baseline | None) -> list[RuleResult]:
+    def evaluate(self, values: Values, baseline: Baseline | None,
+                 t_s: float | None = None) -> list[RuleResult]:
+        """Each rule's level; with `t_s`, rules with a hold count only once it has passed."""
         results = []
         for rule in RULES:
             value = rule.extract(values, baseline)
             if value is None:
                 self._levels.pop(rule.name, None)
+                self._since.pop(rule.name, None)
                 continue
             caution, poor = rule.caution(self._thresholds), rule.poor(self._thresholds)
             margin = self._smoothing.hysteresis_pct if rule.unit in ("%", "cm") \
@@ -210,8 +219,20 @@ class RuleBook:
             if _ORDER[level] > _ORDER[rule.worst]:
                 level = rule.worst
             self._levels[rule.name] = level
-            results.append(RuleResult(rule.name, level, round(value, 2), rule.unit))
+            results.append(RuleResult(rule.name, self._held(rule, level, t_s), round(value, 2),
+                                      rule.unit))
         return results
+
+    def _held(self, rule: Rule, level: Level, t_s: float | None) -> Level:
+        """GOOD until a rule with a hold has been past its threshold for the hold time."""
+        if level is Level.GOOD:
+            self._since.pop(rule.name, None)
+            return level
+        hold = rule.hold(self._thresholds)
+        if t_s is None or hold <= 0:
+            return level
+        since = self._since.setdefault(rule.name, t_s)
+        return level if t_s - since >= hold else Level.GOOD
 
 
 def worst_level(results: list[RuleResult]) -> Level:

@@ -167,7 +167,7 @@ class PostureScorer:
                 self._anchor = learned.position
         self._history.append(raw)
         values = _median_values(self._history)
-        results = self._rules.evaluate(values, self.baseline)
+        results = self._rules.evaluate(values, self.baseline, t)
         candidate = _LEVEL_TO_STATE[worst_level(results)]
         state = self._debounce(candidate)
         score = round(max(0.0, 100.0 - sum(penalty(r, self._config.thresholds)
