@@ -89,6 +89,8 @@ class ThresholdsConfig:
     forward_head_poor_pct: float = _num(115.0, 100.0, 300.0)
     side_ear_shoulder_caution_deg: float = _num(50.0, 0.0, 90.0)
     side_ear_shoulder_poor_deg: float = _num(45.0, 0.0, 90.0)
+    side_head_forward_caution_deg: float = _num(7.0, 0.0, 90.0)
+    side_head_forward_poor_deg: float = _num(14.0, 0.0, 90.0)
     trunk_flexion_caution_deg: float = _num(20.0, 0.0, 90.0)
     trunk_flexion_poor_deg: float = _num(60.0, 0.0, 90.0)
     distance_near_caution_cm: float = _num(50.0, 10.0, 200.0)
@@ -168,6 +170,7 @@ _ORDERED = (
     ("thresholds.slouch_caution_pct", "thresholds.slouch_poor_pct", ">="),
     ("thresholds.forward_head_caution_pct", "thresholds.forward_head_poor_pct", "<="),
     ("thresholds.side_ear_shoulder_caution_deg", "thresholds.side_ear_shoulder_poor_deg", ">="),
+    ("thresholds.side_head_forward_caution_deg", "thresholds.side_head_forward_poor_deg", "<="),
     ("thresholds.trunk_flexion_caution_deg", "thresholds.trunk_flexion_poor_deg", "<="),
     ("thresholds.distance_near_caution_cm", "thresholds.distance_far_caution_cm", "<"),
 )

@@ -139,8 +139,8 @@ def test_judge_last_fraction_judges_only_the_settled_end_of_a_still() -> None:
     assert (settled.samples_judged, settled.agreement) == (5, 1.0)
     odd = score(run("uuugg"), still, fraction=0.5)  # 2.5 rounds up to 3: u g g
     assert (odd.samples_judged, odd.samples_agreeing) == (3, 2)
-    # 10 * 0.3 is 3.0000000000000004 in floats: still three samples, not four
-    assert score(run("ggggggguuu"), still, fraction=0.3).samples_judged == 3
+    # 25 * 0.28 is 7.000000000000001 in floats: still seven samples, not eight
+    assert score(run("g" * 18 + "u" * 7), still, fraction=0.28).samples_judged == 7
 
 
 def test_judge_last_fraction_applies_to_each_segment() -> None:

@@ -303,7 +303,7 @@ def _assign(
 
 def _last_part(samples: list[PostureState], fraction: float) -> list[PostureState]:
     """The final `fraction` of the samples, rounded up so one sample is still judged."""
-    keep = math.ceil(len(samples) * fraction - 1e-9)  # 10 * 0.3 is 3.0000000000000004
+    keep = math.ceil(len(samples) * fraction - 1e-9)  # 25 * 0.28 is 7.000000000000001
     return samples[len(samples) - keep :]
 
 

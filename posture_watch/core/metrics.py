@@ -192,9 +192,12 @@ def _side_metrics(body: Body, min_visibility: float) -> dict[str, float | None]:
             math.atan2(shoulder.y - ear.y, abs(ear.x - shoulder.x))
         ),
     }
+    nose = visible(body.nose, min_visibility)
     if hip is not None and hip.y > shoulder.y:
-        # Signed by the side the head faces: forward lean is positive, reclining negative.
-        facing = 1.0 if ear.x >= shoulder.x else -1.0
+        # Signed by the way the person faces (the nose points ahead of the ear):
+        # leaning forward is positive, reclining negative.
+        ahead = nose.x - ear.x if nose is not None else ear.x - shoulder.x
+        facing = 1.0 if ahead >= 0 else -1.0
         out["trunk_flexion_deg"] = math.degrees(
             math.atan2(facing * (shoulder.x - hip.x), hip.y - shoulder.y)
         )

@@ -94,6 +94,30 @@ def _gap_percent(key: str, closure_from_shoulders: bool) -> Extract:
     return extract
 
 
+def _unless_baseline(key: str, extract: Extract) -> Extract:
+    """An absolute rule that stands aside once the baseline has a neutral for `key`."""
+
+    def guarded(values: Values, baseline: Baseline | None) -> float | None:
+        if baseline is not None and baseline.get(key) is not None:
+            return None
+        return extract(values, baseline)
+
+    return guarded
+
+
+def _drop_from_baseline(key: str) -> Extract:
+    """How far a value fell below its neutral (positive when lower); needs a baseline."""
+
+    def extract(values: Values, baseline: Baseline | None) -> float | None:
+        value = values.get(key)
+        ref = baseline.get(key) if baseline else None
+        if value is None or ref is None:
+            return None
+        return ref - value
+
+    return extract
+
+
 def _absolute(key: str, absolute: bool = False) -> Extract:
     def extract(values: Values, baseline: Baseline | None) -> float | None:
         value = values.get(key)
@@ -141,10 +165,17 @@ def _rules() -> tuple[Rule, ...]:
              lambda t: t.slouch_caution_pct, lambda t: t.slouch_poor_pct, False, "%"),
         Rule("forward_head", _percent_of_baseline("face_width_ratio", "ear_width_ratio"),
              lambda t: t.forward_head_caution_pct, lambda t: t.forward_head_poor_pct, True, "%"),
-        Rule("side_ear_shoulder", _absolute("side_ear_shoulder_deg"),
+        # Side view. Our ear-over-shoulder angle uses the shoulder joint, not C7, so it reads
+        # higher than a clinical craniovertebral angle: with a side-view neutral we judge its
+        # drop from that neutral; without one, the published absolute bands.
+        Rule("side_ear_shoulder",
+             _unless_baseline("side_ear_shoulder_deg", _absolute("side_ear_shoulder_deg")),
              lambda t: t.side_ear_shoulder_caution_deg, lambda t: t.side_ear_shoulder_poor_deg,
              False, "deg"),
-        Rule("trunk_flexion", _absolute("trunk_flexion_deg", absolute=True),
+        Rule("side_head_forward", _drop_from_baseline("side_ear_shoulder_deg"),
+             lambda t: t.side_head_forward_caution_deg, lambda t: t.side_head_forward_poor_deg,
+             True, "deg"),
+        Rule("trunk_flexion", _delta("trunk_flexion_deg", absolute=True),
              lambda t: t.trunk_flexion_caution_deg, lambda t: t.trunk_flexion_poor_deg,
              True, "deg"),
         # Screen distance is a workstation set-up matter, not a posture: it is reported

@@ -153,8 +153,8 @@ class PostureScorer:
         if self.baseline is None or position is None:
             self._anchor = position or self._anchor
         quality, parts, note = self._quality(sample, person)
-        if not note and person.face is None and is_back_view(
-                person.body, det.min_visibility, sample.width):
+        if not note and person.face is None and self._config.camera.view != "side" \
+                and is_back_view(person.body, det.min_visibility, sample.width):
             note = "seen from behind"
         if note:
             # Present, but the posture cannot be judged: never scored, never a reminder.
