@@ -135,8 +135,13 @@ def baseline_for(choice: CalibrationChoice, path: Path, config: Config,
 
 
 def analyze_path(path: Path, config: Config, choice: CalibrationChoice,
-                 model_paths: ModelPaths, *, progress: bool = True) -> Analysis:
-    baseline = baseline_for(choice, path, config, model_paths)
+                 model_paths: ModelPaths, *, progress: bool = True,
+                 baseline: Baseline | None = None) -> Analysis:
+    """Run the pipeline over one input; `baseline`, when given, overrides `choice`."""
+    if baseline is None:
+        baseline = baseline_for(choice, path, config, model_paths)
+    else:
+        choice = CalibrationChoice(profile=baseline.source)
     scorer = PostureScorer(config, baseline)
     engine = ReminderEngine(config.reminders)
     recorder = Recorder()

@@ -54,6 +54,21 @@ def _parser() -> argparse.ArgumentParser:
                            help="the stretch (seconds) where you sit upright")
     calibrate.add_argument("--save", required=True, metavar="NAME", help="profile name")
 
+    evaluate = sub.add_parser("evaluate", parents=[models_args, config_args],
+                              help="score the pipeline on labelled recordings")
+    evaluate.add_argument("paths", nargs="*", type=Path, metavar="PATH",
+                          help="labelled clips (X.mp4 with X.labels.csv) or folders of them")
+    evaluate.add_argument("--footage", type=Path, metavar="DIR", action="append", default=[],
+                          help="a folder in the shared footage layout (labels_videos.csv, "
+                               "labels_stills.csv); may be repeated")
+    out = evaluate.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="print the JSON document")
+    out.add_argument("--markdown", action="store_true", help="print Markdown tables")
+    evaluate.add_argument("--margin", type=float, default=2.0, metavar="SECONDS",
+                          help="samples this close to a label's edges are not judged "
+                               "(default 2)")
+    evaluate.add_argument("--no-progress", action="store_true", help="no progress bar")
+
     models_cmd = sub.add_parser("models", parents=[models_args, config_args],
                                 help="show where the model files are; --fetch gets them")
     models_cmd.add_argument("--fetch", action="store_true",
@@ -149,14 +164,47 @@ def _silence_native_stderr() -> None:
         pass  # stderr is odd (closed, not a descriptor): leave it as it is
 
 
-_COMMANDS = {"analyze": _cmd_analyze, "calibrate": _cmd_calibrate, "models": _cmd_models}
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from posture_watch import app, evaluate, evaluation_report
+    from posture_watch.config import Config, load_config
+    from posture_watch.labels import find_labelled_clips, read_footage
+
+    if not args.paths and not args.footage:
+        raise UserError("evaluate: name labelled clips or folders, or --footage DIR")
+    if args.margin < 0:
+        raise UserError("evaluate: --margin must not be negative")
+    override = load_config(args.config) if args.config else None
+    inputs = find_labelled_clips(list(args.paths))
+    for folder in args.footage:
+        inputs.extend(read_footage(folder))
+    models = app.resolve_models(override or Config(), args.pose_model, args.face_model)
+    with Progress(console=Console(stderr=True), transient=True,
+                  disable=args.no_progress) as bar:
+        task = bar.add_task("evaluating", total=len(inputs))
+        results = evaluate.evaluate(inputs, models, override=override, margin_s=args.margin,
+                                    on_done=lambda result: bar.advance(task))
+    if args.json:
+        json.dump(evaluation_report.to_dict(results), sys.stdout, indent=1)
+        sys.stdout.write("\n")
+    elif args.markdown:
+        sys.stdout.write(evaluation_report.markdown(results))
+    else:
+        evaluation_report.print_tables(results, Console())
+    return EXIT_OK
+
+
+_COMMANDS = {"analyze": _cmd_analyze, "calibrate": _cmd_calibrate, "evaluate": _cmd_evaluate,
+             "models": _cmd_models}
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="posture-watch: %(levelname)s: %(message)s")
-    if args.command in ("analyze", "calibrate") and not args.verbose:
+    if args.command in ("analyze", "calibrate", "evaluate") and not args.verbose:
         _silence_native_stderr()
     try:
         return _COMMANDS[args.command](args)

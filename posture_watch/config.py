@@ -46,7 +46,7 @@ class CameraConfig:
 @dataclass(frozen=True)
 class DetectionConfig:
     min_visibility: float = _num(0.5, 0.0, 1.0)
-    away_after_s: float = _num(2.0, 0.0, 60.0)
+    away_after_s: float = _num(1.0, 0.0, 60.0)
     min_brightness: float = _num(35.0, 0.0, 255.0)
     min_contrast: float = _num(12.0, 0.0, 128.0)
     min_quality: float = _num(0.5, 0.0, 1.0)

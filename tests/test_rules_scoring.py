@@ -357,11 +357,12 @@ def test_a_person_leaving_becomes_away_after_a_moment_unjudged() -> None:
     scorer = PostureScorer(CFG, calibrated())
     states = run(scorer, samples(person_at, seconds=20))
     by_t = {s.t_s: s for s in states}
-    # Last seen at 9.75; away_after_s = 2: unjudged until 11.5, away from 11.75.
-    for t in (10.0, 10.5, 11.5):
+    # Last seen at 9.75; away_after_s = 1: unjudged until 10.5, away from 10.75.
+    assert CFG.detection.away_after_s == 1.0
+    for t in (10.0, 10.25, 10.5):
         assert by_t[t].state is State.UNKNOWN and by_t[t].score is None
         assert by_t[t].note == "not seen for a moment"
-    assert by_t[11.75].state is State.AWAY and by_t[11.75].score is None
+    assert by_t[10.75].state is State.AWAY and by_t[10.75].score is None
     assert {by_t[t / 4].state for t in range(47, 60)} == {State.AWAY}
     # Back: judged at once (no debounce coming back from away).
     assert by_t[15.0].state is State.GOOD and by_t[15.0].score == 100
@@ -369,20 +370,21 @@ def test_a_person_leaving_becomes_away_after_a_moment_unjudged() -> None:
 
 def test_a_short_loss_is_unjudged_and_keeps_the_poor_state_for_afterwards() -> None:
     def person_at(t: float) -> Person | None:
-        return None if 6.0 <= t < 7.5 else SLOUCHED
+        return None if 6.0 <= t < 6.75 else SLOUCHED
 
     scorer = PostureScorer(CFG, calibrated())
     states = run(scorer, samples(person_at, seconds=10))
-    # Slouched from the first sample: judged poor at once; the 1.5 s loss is unjudged
-    # (nothing is guessed) and poor resumes at once afterwards, with no new debounce.
-    lost = [s for s in states if 6.0 <= s.t_s < 7.5]
-    assert len(lost) == 6 and {s.state for s in lost} == {State.UNKNOWN}
-    assert {s.state for s in states if not 6.0 <= s.t_s < 7.5} == {State.POOR}
+    # Slouched from the first sample: judged poor at once; the 0.75 s loss (under
+    # away_after_s) is unjudged, nothing guessed, and poor resumes at once afterwards.
+    lost = [s for s in states if 6.0 <= s.t_s < 6.75]
+    assert len(lost) == 3 and {s.state for s in lost} == {State.UNKNOWN}
+    assert {s.state for s in states if not 6.0 <= s.t_s < 6.75} == {State.POOR}
 
 
 def test_nobody_from_the_start_is_unknown_then_away() -> None:
     states = run(PostureScorer(CFG), samples(None, seconds=3))
-    assert [s.state for s in states] == [State.UNKNOWN] * 8 + [State.AWAY] * 4
+    # 4 Hz; away_after_s = 1 s counted from the first sample: away from t = 1.0.
+    assert [s.state for s in states] == [State.UNKNOWN] * 4 + [State.AWAY] * 8
 
 
 def test_away_after_s_comes_from_the_config() -> None:
