@@ -103,6 +103,7 @@ class PostureReminderConfig:
     poor_hold_s: float = _num(60.0, 1.0, 3600.0)
     caution_hold_s: float = _num(300.0, 1.0, 14400.0)
     clear_after_good_s: float = _num(10.0, 0.0, 600.0)
+    glance_s: float = _num(5.0, 0.0, 600.0)
     cooldown_s: float = _num(600.0, 0.0, 14400.0)
 
 

@@ -62,13 +62,22 @@ def analysis_to_dict(analysis: Analysis, config: Config) -> dict[str, Any]:
 def print_human(analysis: Analysis, console: Console) -> None:
     s = analysis.summary
     console.print(f"[bold]{analysis.path.name}[/bold]: {clock(s.duration_s)} analysed, "
-                  f"present {clock(s.present_s)}, away {clock(s.away_s)}"
-                  + (f", not measurable {clock(s.unknown_s)}" if s.unknown_s >= 1 else ""))
+                  f"present {clock(s.present_s)}, away {clock(s.away_s)}")
+    if s.unknown_s >= 1:
+        reasons = ", ".join(f"{reason} {clock(seconds)}"
+                            for reason, seconds in s.unknown_by_reason.items())
+        console.print(f"Not measurable {clock(s.unknown_s)} ({reasons}): no reminder comes "
+                      "from these moments.")
+    if s.mean_quality is not None:
+        console.print(f"Tracking quality: {100 * s.mean_quality:.0f}% on average")
     table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+    table.add_column("judged", justify="right")
     for name in ("good", "caution", "poor"):
         table.add_column(name, justify="right")
     table.add_column("mean score", justify="right")
-    table.add_row(*(f"{s.percent_of_measured[n]:.0f}%" for n in ("good", "caution", "poor")),
+    judged = sum(s.seconds_by_state.get(n, 0.0) for n in ("good", "caution", "poor"))
+    table.add_row(clock(judged),
+                  *(f"{s.percent_of_measured[n]:.0f}%" for n in ("good", "caution", "poor")),
                   f"{s.mean_score:.0f}" if s.mean_score is not None else "-")
     console.print(table)
     if s.episodes:

@@ -556,3 +556,25 @@ def test_core_modules_stay_pure(module: str) -> None:
     forbidden = {"cv2", "mediapipe", "sqlite3", "time", "datetime", "random", "numpy"}
     assert imported, "the import scan found nothing"
     assert not imported & forbidden
+
+
+def test_glances_never_build_a_posture_hold() -> None:
+    """An hour of 2 s glances down at the keyboard every 10 s: no posture reminder, though
+    the 8 s between them are too short to clear a hold (clear_after_good_s = 10)."""
+    sim = Sim(only("posture"))
+    for _ in range(360):
+        sim.run(GOOD, 8)
+        sim.run(POOR, 2, "neck_flexion")
+    assert sim.times() == []
+    assert sim.engine.snapshot()["poor_held_s"] == 0.0
+
+
+def test_stretches_longer_than_a_glance_count_in_full() -> None:
+    """6 s of poor (over glance_s = 5) then 4 s good, repeated: 6 s count each time, so a
+    60 s poor hold fills on the tenth stretch, at 9 * 10 + 6 = 96 s."""
+    sim = Sim(only("posture"))
+    sim.run(GOOD, 0)
+    for _ in range(12):
+        sim.run(POOR, 6, "neck_flexion")
+        sim.run(GOOD, 4)
+    assert sim.times(ReminderKind.POSTURE) == [96.0]

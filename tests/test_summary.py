@@ -274,3 +274,22 @@ def test_raised_shoulders_are_summarized_as_a_shrug() -> None:
     assert s.main_issue == "shrug"
     assert "slouch" not in s.rule_seconds
     assert [e.main_rule for e in s.episodes] == ["shrug"]
+
+
+def test_unjudged_time_is_broken_down_by_reason_and_quality_is_averaged() -> None:
+    def state(t: float, kind: State, note: str = "", quality: float = 0.0) -> PostureState:
+        detail = {"light": 1.0, "landmarks": quality, "face": 1.0} if quality else {}
+        return PostureState(t, kind, 100 if kind is State.GOOD else None, (), quality, {},
+                            detail, note)
+
+    states = [state(0, State.GOOD, quality=0.9), state(1, State.GOOD, quality=0.7),
+              state(2, State.UNKNOWN, "too dark", 0.2), state(3, State.UNKNOWN, "too dark", 0.2),
+              state(4, State.UNKNOWN, "seen from behind", 0.9), state(5, State.AWAY),
+              state(6, State.UNKNOWN, "not seen for a moment")]
+    s = summarize(states, [])
+    # One second per sample; the last one gets the median gap (1 s).
+    assert s.unknown_by_reason == {"too dark": 2.0, "seen from behind": 1.0,
+                                   "not seen for a moment": 1.0}
+    assert s.unknown_s == 4.0
+    # Quality averages the samples with a person in view: (0.9 + 0.7 + 0.2 + 0.2 + 0.9) / 5.
+    assert s.mean_quality == pytest.approx(0.58)

@@ -103,23 +103,42 @@ class _Grid:
 
 
 @dataclass
+class _Run:
+    """One unbroken stretch of CAUTION/POOR samples, not yet counted toward the hold."""
+
+    length_s: float = 0.0
+    poor_s: float = 0.0
+    poor_rules: dict[str, float] = field(default_factory=dict)
+    not_good_rules: dict[str, float] = field(default_factory=dict)
+    counted: bool = False  # outlasted a glance: its samples go straight into the hold
+
+
+@dataclass
 class _PostureHold:
-    """Time spent in poor / not-good posture since the hold was last cleared."""
+    """Time spent in poor / not-good posture since the hold was last cleared.
+
+    A not-good stretch counts only once it has lasted ``glance_s``; shorter ones (a look
+    at the keyboard, reaching for a cup) are dropped when the next GOOD sample comes.
+    """
 
     poor_s: float = 0.0
     not_good_s: float = 0.0
     good_run_s: float = 0.0
     poor_rules: dict[str, float] = field(default_factory=dict)
     not_good_rules: dict[str, float] = field(default_factory=dict)
+    run: _Run = field(default_factory=_Run)
 
     def clear(self) -> None:
         self.poor_s = self.not_good_s = self.good_run_s = 0.0
         self.poor_rules.clear()
         self.not_good_rules.clear()
+        self.run = _Run()
 
-    def add(self, state: PostureState, dt: float, clear_after_good_s: float) -> None:
+    def add(self, state: PostureState, dt: float, clear_after_good_s: float,
+            glance_s: float = 0.0) -> None:
         """Count one sample; short GOOD blips pause the hold, a long GOOD run clears it."""
         if state.state is State.GOOD:
+            self.run = _Run()  # a stretch that ended before glance_s was a glance
             self.good_run_s += dt
             if _reached(self.good_run_s, clear_after_good_s):
                 self.clear()
@@ -127,11 +146,33 @@ class _PostureHold:
         if state.state not in _NOT_GOOD:
             return  # UNKNOWN: neither builds nor clears
         self.good_run_s = 0.0
-        self.not_good_s += dt
-        _weigh(self.not_good_rules, state, (Level.CAUTION, Level.POOR), dt)
+        if self.run.counted:
+            self._count(state, dt, self)
+            return
+        self._count(state, dt, self.run)
+        if _reached(self.run.length_s, glance_s):
+            self._take(self.run)
+
+    @staticmethod
+    def _count(state: PostureState, dt: float, into: _PostureHold | _Run) -> None:
+        if isinstance(into, _Run):
+            into.length_s += dt
+        else:
+            into.not_good_s += dt
+        _weigh(into.not_good_rules, state, (Level.CAUTION, Level.POOR), dt)
         if state.state is State.POOR:
-            self.poor_s += dt
-            _weigh(self.poor_rules, state, (Level.POOR,), dt)
+            into.poor_s += dt
+            _weigh(into.poor_rules, state, (Level.POOR,), dt)
+
+    def _take(self, run: _Run) -> None:
+        """Move a stretch that outlasted a glance into the hold; the rest of it follows."""
+        self.not_good_s += run.length_s
+        self.poor_s += run.poor_s
+        for mine, theirs in ((self.not_good_rules, run.not_good_rules),
+                             (self.poor_rules, run.poor_rules)):
+            for rule, seconds in theirs.items():
+                mine[rule] = mine.get(rule, 0.0) + seconds
+        self.run = _Run(counted=True)
 
 
 def _weigh(weights: dict[str, float], state: PostureState, levels: tuple, dt: float) -> None:
@@ -241,7 +282,8 @@ class ReminderEngine:
         if state.t_s - dt < self._snooze_until:
             self._hold.clear()  # posture is re-confirmed after a snooze, not carried over
         else:
-            self._hold.add(state, dt, self._cfg.posture.clear_after_good_s)
+            self._hold.add(state, dt, self._cfg.posture.clear_after_good_s,
+                           self._cfg.posture.glance_s)
 
     def _add_absence(self, dt: float) -> None:
         self._away_s += dt

@@ -47,6 +47,8 @@ class Summary:
     mean_distance_cm: float | None = None
     mean_score: float | None = None
     reminders_by_kind: dict[str, int] = field(default_factory=dict)
+    mean_quality: float | None = None  # over the samples with a person in view
+    unknown_by_reason: dict[str, float] = field(default_factory=dict)  # seconds per note
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -96,8 +98,13 @@ def summarize(states: list[PostureState], reminders: list[Reminder]) -> Summary:
     spans = sample_spans(states)
     by_state: Counter[str] = Counter()
     rule_seconds: Counter[str] = Counter()
-    distances, scores = [], []
-    for state, span in zip(states, spans, strict=False):
+    distances, scores, qualities = [], [], []
+    unknown_by_reason: Counter[str] = Counter()
+    for state, span in zip(states, spans, strict=True):
+        if state.state is State.UNKNOWN:
+            unknown_by_reason[state.note or "not measurable"] += span
+        if state.quality_detail:
+            qualities.append(state.quality)
         by_state[state.state.value] += span
         for r in state.rules:
             if r.level is not Level.GOOD:
@@ -132,4 +139,6 @@ def summarize(states: list[PostureState], reminders: list[Reminder]) -> Summary:
         mean_distance_cm=round(statistics.fmean(distances), 1) if distances else None,
         mean_score=round(statistics.fmean(scores), 1) if scores else None,
         reminders_by_kind=dict(Counter(r.kind.value for r in reminders)),
+        mean_quality=round(statistics.fmean(qualities), 3) if qualities else None,
+        unknown_by_reason={k: round(v, 2) for k, v in unknown_by_reason.most_common()},
     )
