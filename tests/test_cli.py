@@ -171,3 +171,26 @@ def test_models_command_lists_both() -> None:
     result = run_cli("models")
     assert result.returncode == 0, result.stderr
     assert "pose:" in result.stdout and "face:" in result.stdout
+
+
+def test_evaluate_on_the_recordings(tmp_path: Path) -> None:
+    result = run_cli("evaluate", "--json", str(RECORDINGS))
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert {"inputs", "sets", "overall"} <= set(doc)
+    overall = doc["overall"]
+    assert overall["clips"] == len(list(RECORDINGS.glob("*.labels.csv")))
+    assert overall["agreement"] >= 0.9
+    assert overall["reminders"]["matched"] == overall["reminders"]["expected"] == 3
+    assert overall["false_posture_reminders"] == 0
+    assert overall["away"]["recall"] >= 0.95
+    assert {"good", "bad", "away"} <= set(overall["confusion"])
+    markdown = run_cli("evaluate", "--markdown", str(RECORDINGS / "long_session.mp4"))
+    assert markdown.returncode == 0, markdown.stderr
+    assert "| long_session |" in markdown.stdout
+
+
+def test_evaluate_refuses_an_unlabelled_clip(tmp_path: Path) -> None:
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(CLIP.read_bytes())
+    assert_one_line_error(run_cli("evaluate", str(clip)), "clip.labels.csv")

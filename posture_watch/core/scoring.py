@@ -173,6 +173,8 @@ class PostureScorer:
         score = round(max(0.0, 100.0 - sum(penalty(r, self._config.thresholds)
                                             for r in results)))
         metrics = {k: round(v, 3) for k, v in values.items()}
+        if position is not None:  # where the tracked user's head is (fractions of the image)
+            metrics["head_x"], metrics["head_y"] = round(position[0], 3), round(position[1], 3)
         return PostureState(t, state, score, tuple(results), quality, metrics, parts)
 
     def _absent(self, t: float) -> PostureState:
