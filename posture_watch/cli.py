@@ -48,11 +48,18 @@ def _parser() -> argparse.ArgumentParser:
     analyze.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     calibrate = sub.add_parser("calibrate", parents=[models_args, config_args],
-                               help="learn your upright neutral from a recording")
-    calibrate.add_argument("path", type=Path, metavar="PATH")
-    calibrate.add_argument("--from", dest="range", required=True, metavar="START:END",
-                           help="the stretch (seconds) where you sit upright")
-    calibrate.add_argument("--save", required=True, metavar="NAME", help="profile name")
+                               help="learn your upright neutral from a recording or the camera")
+    calibrate.add_argument("path", type=Path, nargs="?", metavar="PATH",
+                           help="a recording (with --from); without it, the camera")
+    calibrate.add_argument("--from", dest="range", metavar="START:END",
+                           help="the stretch (seconds) of PATH where you sit upright")
+    calibrate.add_argument("--camera", metavar="SOURCE", default="0",
+                           help="camera index, device path or video file (default 0)")
+    calibrate.add_argument("--seconds", type=float, default=10.0,
+                           help="how long to capture from the camera (default 10)")
+    calibrate.add_argument("--countdown", type=int, default=3, help=argparse.SUPPRESS)
+    calibrate.add_argument("--save", required=True, metavar="NAME",
+                           help="profile name (e.g. laptop, desk, standing)")
 
     evaluate = sub.add_parser("evaluate", parents=[models_args, config_args],
                               help="score the pipeline on labelled recordings")
@@ -68,6 +75,36 @@ def _parser() -> argparse.ArgumentParser:
                           help="samples this close to a label's edges are not judged "
                                "(default 2)")
     evaluate.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    run = sub.add_parser("run", parents=[models_args, config_args],
+                         help="watch your posture through the camera")
+    run.add_argument("--camera", metavar="SOURCE", default="0",
+                     help="camera index (default 0), device path, or a video file played "
+                          "at real-time pacing")
+    run.add_argument("--profile", metavar="NAME", help="saved calibration profile")
+    run.add_argument("--json", action="store_true",
+                     help="print one JSON object per sample and reminder (JSON Lines)")
+    run.add_argument("--preview", action="store_true",
+                     help="show a window with the landmarks, state and score")
+    run.add_argument("--rate", type=float, metavar="HZ",
+                     help="a fixed sampling rate instead of the adaptive one")
+    run.add_argument("--inject-camera-fault", metavar="AFTER_S:DOWN_S",
+                     help=argparse.SUPPRESS)  # test aid: the camera fails, then comes back
+
+    sub.add_parser("status", help="what the running monitor is doing").add_argument(
+        "--json", action="store_true", help="print the status as JSON")
+    pause = sub.add_parser("pause", help="pause the monitor (the camera is released)")
+    pause.add_argument("duration", nargs="?", metavar="DURATION",
+                       help="e.g. 30m or 2h; without it, until 'resume'")
+    sub.add_parser("resume", help="resume a paused monitor")
+    snooze = sub.add_parser("snooze", help="silence reminders for a while")
+    snooze.add_argument("duration", nargs="?", metavar="DURATION",
+                        help="e.g. 15m (default: reminders.snooze_default_s)")
+    sub.add_parser("stop", help="stop the running monitor")
+    autostart = sub.add_parser("autostart", help="start the monitor when you log in")
+    autostart.add_argument("action", choices=("install", "remove"))
+    autostart.add_argument("--kind", choices=("auto", "xdg", "systemd", "launchd"),
+                           default="auto")
 
     models_cmd = sub.add_parser("models", parents=[models_args, config_args],
                                 help="show where the model files are; --fetch gets them")
@@ -115,10 +152,19 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     from posture_watch.profiles import save_profile
 
     config = load_config(args.config)
-    app.check_input(args.path, config)
-    choice = app.CalibrationChoice(range_s=app.parse_range(args.range))
-    model_paths = app.resolve_models(config, args.pose_model, args.face_model)
-    baseline = app.baseline_for(choice, args.path, config, model_paths)
+    if args.path is None:
+        from posture_watch.run_app import calibrate_from_camera
+
+        model_paths = app.resolve_models(config, args.pose_model, args.face_model)
+        baseline = calibrate_from_camera(args.camera, config, model_paths, args.seconds,
+                                         args.countdown)
+    else:
+        if not args.range:
+            raise UserError("calibrate PATH needs --from START:END (the upright stretch)")
+        app.check_input(args.path, config)
+        choice = app.CalibrationChoice(range_s=app.parse_range(args.range))
+        model_paths = app.resolve_models(config, args.pose_model, args.face_model)
+        baseline = app.baseline_for(choice, args.path, config, model_paths)
     assert baseline is not None
     saved = save_profile(args.save, baseline)
     print(f"saved profile {args.save!r} to {saved} ({baseline.samples} samples, "
@@ -196,15 +242,91 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-_COMMANDS = {"analyze": _cmd_analyze, "calibrate": _cmd_calibrate, "evaluate": _cmd_evaluate,
-             "models": _cmd_models}
+def _cmd_run(args: argparse.Namespace) -> int:
+    from posture_watch import app
+    from posture_watch.config import load_config
+    from posture_watch.profiles import load_profile
+    from posture_watch.run_app import RunOptions, run
+
+    config = load_config(args.config)
+    baseline = load_profile(args.profile) if args.profile else None
+    if args.rate is not None and not 0.05 <= args.rate <= 30:
+        raise UserError("--rate must be between 0.05 and 30 samples per second")
+    models = app.resolve_models(config, args.pose_model, args.face_model)
+    options = RunOptions(camera=args.camera, json_lines=args.json, fixed_rate_hz=args.rate,
+                         preview=args.preview, fault=args.inject_camera_fault,
+                         profile=args.profile)
+    return run(config, baseline, models, options)
+
+
+def _cmd_control(args: argparse.Namespace) -> int:
+    from posture_watch.control import send_command
+
+    request_args = {"duration": args.duration} if getattr(args, "duration", None) else {}
+    # The monitor applies commands between samples; give it longer than its own 5 s wait.
+    reply = send_command(args.command, args=request_args, timeout_s=7.0)
+    if not reply.get("ok", False):
+        raise UserError(str(reply.get("error", "the monitor refused the command")))
+    if args.command == "status" and getattr(args, "json", False):
+        json.dump(reply, sys.stdout, indent=1)
+        sys.stdout.write("\n")
+        return EXIT_OK
+    print(_describe_status(reply))
+    return EXIT_OK
+
+
+def _describe_status(status: dict) -> str:
+    camera = status.get("camera", {})
+    timers = status.get("timers", {})
+    lines = [f"state: {status.get('state')}"
+             + (f" (score {status['score']})" if status.get("score") is not None else "")
+             + f", running {status.get('running_s', 0):.0f} s"]
+    if status.get("paused_until_s") is not None:
+        lines.append(f"paused until {status['paused_until_s']:.0f} s")
+    open_text = "open" if camera.get("opened") else "released"
+    lines.append(f"camera: {camera.get('source')} ({open_text}, "
+                 f"{camera.get('rate_hz', 0):g} samples/s)")
+    gaps = camera.get("gaps", [])
+    if gaps:
+        last = gaps[-1]
+        lost = "lost now, retrying" if last.get("end_s") is None else "recovered"
+        lines.append(f"camera gaps: {len(gaps)}, last at {last['start_s']:.0f} s ({lost})")
+    if timers:
+        lines.append(f"next break in {timers.get('next_break_in_s', 0):.0f} s, "
+                     f"snoozed for {timers.get('snoozed_s', 0):.0f} s")
+    lines.append(f"reminders so far: {status.get('reminders', 0)}")
+    return "\n".join(lines)
+
+
+def _cmd_autostart(args: argparse.Namespace) -> int:
+    from posture_watch import autostart
+
+    if args.action == "install":
+        for path in autostart.install(args.kind):
+            print(f"wrote {path}")
+        hint = autostart.activation_hint(autostart.resolve_kind(args.kind))
+        if hint:
+            print(f"then: {hint}")
+    else:
+        removed = autostart.remove(args.kind)
+        for path in removed:
+            print(f"removed {path}")
+        if not removed:
+            print("no autostart entry was installed")
+    return EXIT_OK
+
+
+_COMMANDS = {"run": _cmd_run, "status": _cmd_control, "pause": _cmd_control,
+             "resume": _cmd_control, "snooze": _cmd_control, "stop": _cmd_control,
+             "autostart": _cmd_autostart, "analyze": _cmd_analyze,
+             "calibrate": _cmd_calibrate, "evaluate": _cmd_evaluate, "models": _cmd_models}
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="posture-watch: %(levelname)s: %(message)s")
-    if args.command in ("analyze", "calibrate", "evaluate") and not args.verbose:
+    if args.command in ("analyze", "calibrate", "evaluate", "run") and not args.verbose:
         _silence_native_stderr()
     try:
         return _COMMANDS[args.command](args)

@@ -149,6 +149,20 @@ class RemindersConfig:
 
 
 @dataclass(frozen=True)
+class LiveConfig:
+    rate_hz: float = _num(2.0, 0.1, 30.0)
+    poor_rate_hz: float = _num(5.0, 0.1, 30.0)
+    away_rate_hz: float = _num(0.5, 0.05, 30.0)
+
+
+@dataclass(frozen=True)
+class NotificationsConfig:
+    backend: str = field(default="auto", metadata={
+        "choices": ("auto", "dbus", "macos", "windows", "terminal", "none")})
+    quiet_hours: str = field(default="", metadata={"pattern": "quiet_hours"})
+
+
+@dataclass(frozen=True)
 class Config:
     sampling: SamplingConfig = field(default_factory=SamplingConfig)
     models: ModelsConfig = field(default_factory=ModelsConfig)
@@ -158,6 +172,8 @@ class Config:
     smoothing: SmoothingConfig = field(default_factory=SmoothingConfig)
     thresholds: ThresholdsConfig = field(default_factory=ThresholdsConfig)
     reminders: RemindersConfig = field(default_factory=RemindersConfig)
+    live: LiveConfig = field(default_factory=LiveConfig)
+    notifications: NotificationsConfig = field(default_factory=NotificationsConfig)
 
 
 # Pairs that must be ordered: (key of the milder band, key of the stricter band, relation)
@@ -216,6 +232,8 @@ def _check_value(path: str, kind: Any, value: Any, meta: typing.Mapping[str, Any
         choices = meta.get("choices")
         if choices and value not in choices:
             raise UserError(f"config: '{path}' must be one of {', '.join(choices)}, not {value!r}")
+        if meta.get("pattern") == "quiet_hours" and value and not _is_time_range(value):
+            raise UserError(f"config: '{path}' must look like \"22:00-07:00\", not {value!r}")
         return value
     if kind is int:
         if isinstance(value, bool) or not isinstance(value, int):
@@ -230,6 +248,20 @@ def _check_value(path: str, kind: Any, value: Any, meta: typing.Mapping[str, Any
     if (lo is not None and value < lo) or (hi is not None and value > hi):
         raise UserError(f"config: '{path}' = {value} is out of range [{lo}, {hi}]")
     return value
+
+
+def _is_time_range(text: str) -> bool:
+    parts = text.split("-")
+    if len(parts) != 2:
+        return False
+    try:
+        for part in parts:
+            hours, minutes = part.split(":")
+            if not (0 <= int(hours) <= 23 and 0 <= int(minutes) <= 59 and len(minutes) == 2):
+                return False
+    except ValueError:
+        return False
+    return True
 
 
 def _get(cfg: Config, dotted: str) -> Any:

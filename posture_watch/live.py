@@ -1,0 +1,195 @@
+"""`run`: the monitor at the desk. The same loop, core and reminder engine as `analyze`,
+fed by the live camera source, with adaptive sampling, notifications and control commands.
+
+Control commands arrive on the control server's thread; they are queued and applied by
+the monitor's own thread between samples (the camera and the engine are never touched
+from two threads), and the caller waits briefly for the result.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import queue
+import sys
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from posture_watch.camera import CameraSource
+from posture_watch.config import Config
+from posture_watch.core.calibration import Baseline
+from posture_watch.core.reminders import ReminderEngine
+from posture_watch.core.scoring import PostureScorer
+from posture_watch.core.types import PostureState, Reminder, State
+from posture_watch.errors import UserError
+from posture_watch.pipeline import Estimator, Sink, run_loop
+
+# The exit summary covers at most this many recent samples (8 hours at 2 Hz).
+_SUMMARY_SAMPLES = 8 * 3600 * 2
+
+
+def parse_duration(text: str | None) -> float | None:
+    """'90', '90s', '15m', '2h' -> seconds; None stays None."""
+    if text is None:
+        return None
+    units = {"s": 1.0, "m": 60.0, "h": 3600.0}
+    number, unit = (text[:-1], text[-1]) if text and text[-1] in units else (text, "s")
+    try:
+        value = float(number) * units[unit]
+    except ValueError:
+        raise UserError(f"duration {text!r}: use seconds or a number with s, m or h") from None
+    if value <= 0:
+        raise UserError(f"duration {text!r} must be positive")
+    return value
+
+
+def in_quiet_hours(spec: str, now: dt.time) -> bool:
+    """Whether `now` falls in 'HH:MM-HH:MM' (which may wrap past midnight)."""
+    if not spec:
+        return False
+    start_text, end_text = spec.split("-")
+    start, end = dt.time.fromisoformat(start_text), dt.time.fromisoformat(end_text)
+    return start <= now < end if start <= end else now >= start or now < end
+
+
+@dataclass
+class _Command:
+    name: str
+    args: dict[str, Any]
+    done: threading.Event = field(default_factory=threading.Event)
+    reply: dict[str, Any] = field(default_factory=dict)
+
+
+class Monitor:
+    """Wires the camera, estimator, core and sinks; answers control commands."""
+
+    def __init__(self, config: Config, camera: CameraSource, estimator: Estimator,
+                 baseline: Baseline | None, *, notify: Callable[[Reminder], None],
+                 out: TextIO = sys.stdout, json_lines: bool = False,
+                 fixed_rate_hz: float | None = None) -> None:
+        self.config = config
+        self.camera = camera
+        self.estimator = estimator
+        self.scorer = PostureScorer(config, baseline)
+        self.engine = ReminderEngine(config.reminders)
+        self.stop = threading.Event()
+        self.states: deque[PostureState] = deque(maxlen=_SUMMARY_SAMPLES)
+        self.reminders: list[Reminder] = []
+        self._notify = notify
+        self._out = out
+        self._json = json_lines
+        self._fixed_rate = fixed_rate_hz
+        self._commands: queue.Queue[_Command] = queue.Queue()
+        self._pause_until: float | None = None
+        self._last: PostureState | None = None
+        self.snapshot: dict[str, Any] = {}
+
+    # -- control --------------------------------------------------------------------------
+    def handle(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Control-server handler (runs on the server's thread)."""
+        command = _Command(str(request.get("command")), dict(request.get("args") or {}))
+        if command.name == "status":
+            return {"ok": True, **self.snapshot}
+        self._commands.put(command)
+        self.camera.wake.set()
+        if not command.done.wait(5.0):
+            return {"ok": False, "error": "the monitor did not answer in time"}
+        return command.reply
+
+    def _apply(self, command: _Command) -> dict[str, Any]:
+        now = self.camera.now()
+        name, args = command.name, command.args
+        if name == "pause":
+            seconds = parse_duration(args.get("duration"))
+            self._pause_until = None if seconds is None else now + seconds
+            self.camera.pause()
+        elif name == "resume":
+            self._pause_until = None
+            self.camera.resume()
+        elif name == "snooze":
+            seconds = parse_duration(args.get("duration"))
+            self.engine.snooze(now, seconds)
+        elif name == "stop":
+            self.stop.set()
+        else:
+            return {"ok": False, "error": f"unknown command {name!r}"}
+        self._update_snapshot()
+        return {"ok": True, **self.snapshot}
+
+    def _tick(self) -> None:
+        """Between samples, on the monitor's thread: commands, pause expiry."""
+        while True:
+            try:
+                command = self._commands.get_nowait()
+            except queue.Empty:
+                break
+            try:
+                command.reply = self._apply(command)
+            except UserError as exc:
+                command.reply = {"ok": False, "error": str(exc)}
+            command.done.set()
+        if self._pause_until is not None and self.camera.now() >= self._pause_until:
+            self._pause_until = None
+            self.camera.resume()
+        self._update_snapshot()
+
+    def _update_snapshot(self) -> None:
+        last = self._last
+        self.snapshot = {
+            "running_s": round(self.camera.now(), 1),
+            "state": "paused" if self.camera.paused else (last.state.value if last else
+                                                          "starting"),
+            "score": last.score if last else None,
+            "paused_until_s": None if self._pause_until is None
+            else round(self._pause_until, 1),
+            "camera": self.camera.status.to_dict(),
+            "timers": {k: round(v, 1) for k, v in self.engine.snapshot().items()},
+            "reminders": len(self.reminders),
+        }
+
+    # -- sinks ----------------------------------------------------------------------------
+    def on_sample(self, state: PostureState, reminders: list[Reminder]) -> None:
+        self._last = state
+        self.states.append(state)
+        self.reminders.extend(reminders)
+        if self._json:
+            from posture_watch.output import sample_to_dict
+
+            self._emit({"type": "sample", **sample_to_dict(state)})
+        for reminder in reminders:
+            self._notify(reminder)
+            if self._json:
+                self._emit({"type": "reminder", "t": round(reminder.t_s, 3),
+                            "kind": reminder.kind.value, "title": reminder.title,
+                            "message": reminder.message, "reason": reminder.reason})
+            else:
+                print(f"{dt.datetime.now():%H:%M:%S}  {reminder.kind.value}: {reminder.title}",
+                      file=self._out, flush=True)
+        self.camera.rate_hz = self._rate_for(state)
+        self.camera.status.rate_hz = self.camera.rate_hz
+        self._tick()
+
+    def _emit(self, doc: dict[str, Any]) -> None:
+        self._out.write(json.dumps(doc) + "\n")
+        self._out.flush()
+
+    def _rate_for(self, state: PostureState) -> float:
+        """Faster while posture is poor (confirm quickly), slower while away (save CPU)."""
+        if self._fixed_rate:
+            return self._fixed_rate
+        live = self.config.live
+        if state.state is State.POOR:
+            return live.poor_rate_hz
+        if state.state is State.AWAY:
+            return live.away_rate_hz
+        return live.rate_hz
+
+    # -- main -----------------------------------------------------------------------------
+    def run(self) -> None:
+        sinks: list[Sink] = [self]
+        self._update_snapshot()
+        run_loop(self.camera.frames(self.stop, on_tick=self._tick), self.estimator,
+                 self.scorer, self.engine, sinks)

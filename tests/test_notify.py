@@ -1,0 +1,542 @@
+"""Notification backends. The D-Bus ones talk to a real private dbus-daemon with a
+notification server (a thread in this process) that records what arrives."""
+
+from __future__ import annotations
+
+import base64
+import io
+import logging
+import selectors
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jeepney import HeaderFields, MessageType, new_error, new_method_return
+from jeepney.bus_messages import message_bus
+from jeepney.io.blocking import Proxy, open_dbus_connection
+
+from posture_watch import notify
+from posture_watch.notify import (
+    DBusNotifier,
+    MacNotifier,
+    Notifier,
+    TerminalNotifier,
+    WindowsNotifier,
+    applescript_string,
+    make_notifier,
+)
+
+DBUS_DAEMON = shutil.which("dbus-daemon")
+NOTIFICATIONS = "org.freedesktop.Notifications"
+
+# Quotes, backslashes, line breaks, unicode and shell syntax: any shell or string
+# interpolation on the way would change or act on these.
+TRICKY_TITLE = 'Sit up "straight" \\ it\'s $(rm -rf ~) `id`; echo pwned | cat & ~ *'
+TRICKY_BODY = ("Line one; echo hacked > /tmp/x\nline two\t«ünïcödé» 🧘 — 背筋\r\n"
+               "$HOME ${IFS} 'single' \"double\" \\\" end\\")
+
+# A minimal session bus: no service directories, so no real notification daemon can be
+# activated on it (the system's session.conf would start one if a desktop had it installed).
+# The policy is session.conf's: without its receive rule the daemon's replies never arrive.
+BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:path={socket}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"""
+
+
+class BusDaemon:
+    """A private dbus-daemon on a socket in `directory`; restartable on the same path."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.socket = directory / "bus"
+        self.config = directory / "bus.conf"
+        self.config.write_text(BUS_CONFIG.format(socket=self.socket))
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.address = ""
+
+    def start(self) -> None:
+        assert DBUS_DAEMON is not None
+        errors = (self.directory / "daemon.err").open("wb")
+        self.proc = subprocess.Popen(
+            [DBUS_DAEMON, f"--config-file={self.config}", "--nofork", "--print-address=1",
+             f"--address=unix:path={self.socket}"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errors)
+        errors.close()
+        assert self.proc.stdout is not None
+        with selectors.DefaultSelector() as sel:
+            sel.register(self.proc.stdout, selectors.EVENT_READ)
+            ready = sel.select(timeout=10)
+        line = self.proc.stdout.readline().decode().strip() if ready else ""
+        if not line.startswith("unix:"):
+            self.stop()
+            stderr = (self.directory / "daemon.err").read_text(errors="replace")
+            pytest.fail(f"dbus-daemon did not start: {stderr.strip()}")
+        self.address = line
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+        self.proc = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
+class NotificationServer:
+    """Owns org.freedesktop.Notifications and records each Notify call's arguments."""
+
+    def __init__(self, address: str, capabilities: tuple[str, ...] = ("body",),
+                 answer_notify: bool = True) -> None:
+        self.capabilities = list(capabilities)
+        self.answer_notify = answer_notify
+        self.notifications: list[dict[str, Any]] = []
+        self.calls: list[str] = []
+        self.conn = open_dbus_connection(address)
+        # 4 = DO_NOT_QUEUE: fail now rather than wait behind another owner
+        (result,) = Proxy(message_bus, self.conn, timeout=5).RequestName(NOTIFICATIONS, 4)
+        assert result == 1, f"could not own {NOTIFICATIONS}: {result}"
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                msg = self.conn.receive(timeout=0.05)
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            if msg.header.message_type is not MessageType.method_call:
+                continue
+            member = msg.header.fields.get(HeaderFields.member)
+            self.calls.append(member)
+            if member == "Notify":
+                app, replaces, icon, summary, body, actions, hints, expire = msg.body
+                self.notifications.append(dict(
+                    app=app, replaces=replaces, icon=icon, summary=summary, body=body,
+                    actions=actions, hints=hints, expire=expire,
+                    sender=msg.header.fields.get(HeaderFields.sender)))
+                if not self.answer_notify:
+                    continue
+                reply = new_method_return(msg, "u", (len(self.notifications),))
+            elif member == "GetCapabilities":
+                reply = new_method_return(msg, "as", (self.capabilities,))
+            elif member == "GetServerInformation":
+                reply = new_method_return(msg, "ssss", ("test", "posture-watch", "1", "1.2"))
+            else:
+                reply = new_error(msg, "org.freedesktop.DBus.Error.UnknownMethod", "s",
+                                  (f"no method {member}",))
+            self.conn.send(reply)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self.conn.close()
+
+
+@pytest.fixture
+def bus() -> Iterator[BusDaemon]:
+    if DBUS_DAEMON is None:
+        pytest.fail("dbus-daemon is not installed; the D-Bus notification tests need it "
+                    "(Debian package: dbus-daemon; `apt-get install dbus-daemon`)")
+    # Short path: a unix socket path must fit in 108 bytes, pytest's tmp_path may not.
+    directory = Path(tempfile.mkdtemp(prefix="pw-bus-"))
+    daemon = BusDaemon(directory)
+    try:
+        daemon.start()
+        yield daemon
+    finally:
+        daemon.stop()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture
+def start_server(bus: BusDaemon) -> Iterator[Callable[..., NotificationServer]]:
+    servers: list[NotificationServer] = []
+
+    def start(**kwargs: Any) -> NotificationServer:
+        servers.append(NotificationServer(bus.address, **kwargs))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+@pytest.fixture
+def session_bus(bus: BusDaemon, monkeypatch: pytest.MonkeyPatch) -> BusDaemon:
+    """The private bus as this process's session bus, on Linux."""
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", bus.address)
+    monkeypatch.setattr(sys, "platform", "linux")
+    return bus
+
+
+@pytest.fixture
+def dbus_client(session_bus: BusDaemon) -> Iterator[DBusNotifier]:
+    client = make_notifier("dbus")
+    assert isinstance(client, DBusNotifier)
+    yield client
+    client.close()
+
+
+def timed_notify(client: Notifier, limit: float = 3.0) -> tuple[bool | None, float]:
+    """Runs one notify in a thread, so a client that hangs fails the test instead of
+    hanging it; returns its result (None if it raised) and how long it took."""
+    outcome: list[bool | None] = [None]
+
+    def run() -> None:
+        outcome[0] = client.notify("t", "m")
+
+    start = time.monotonic()
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(timeout=limit + 5)
+    assert not thread.is_alive(), "notify hung"
+    return outcome[0], time.monotonic() - start
+
+
+# -- D-Bus -------------------------------------------------------------------------------
+
+
+def test_dbus_delivers_exact_text(start_server, dbus_client) -> None:
+    server = start_server()
+    assert dbus_client.notify(TRICKY_TITLE, TRICKY_BODY) is True
+    assert len(server.notifications) == 1
+    got = server.notifications[0]
+    assert got["summary"] == TRICKY_TITLE
+    assert got["body"] == TRICKY_BODY
+    assert got["app"] == "posture-watch"
+    assert (got["replaces"], got["icon"], got["actions"], got["expire"]) == (0, "", [], -1)
+    assert got["hints"]["urgency"] == ("y", 1)
+    assert got["hints"]["category"] == ("s", "x-posture-watch.reminder")
+
+
+def test_dbus_urgency_maps_to_hint_byte_over_one_connection(start_server, dbus_client) -> None:
+    server = start_server()
+    for urgency in ("low", "normal", "critical", "bogus"):
+        assert dbus_client.notify("t", urgency, urgency=urgency) is True
+    assert [n["hints"]["urgency"] for n in server.notifications] == [
+        ("y", 0), ("y", 1), ("y", 2), ("y", 1)]
+    assert len({n["sender"] for n in server.notifications}) == 1  # connection reused
+    assert server.calls.count("GetCapabilities") == 1
+
+
+def test_dbus_escapes_body_only_for_servers_that_render_markup(start_server,
+                                                               dbus_client) -> None:
+    server = start_server(capabilities=("body", "body-markup"))
+    assert dbus_client.notify("a < b & c", "<b>not bold</b> & 1 < 2") is True
+    got = server.notifications[0]
+    assert got["summary"] == "a < b & c"  # the summary is plain text by the spec
+    assert got["body"] == "&lt;b&gt;not bold&lt;/b&gt; &amp; 1 &lt; 2"
+
+
+def test_dbus_cleans_text_the_bus_cannot_carry(start_server, dbus_client) -> None:
+    server = start_server()
+    # A NUL would make the daemon drop the connection; a lone surrogate cannot be UTF-8.
+    assert dbus_client.notify("a\x00b", "bad \udcff byte") is True
+    assert (server.notifications[0]["summary"], server.notifications[0]["body"]) == (
+        "ab", "bad ? byte")
+
+
+def test_dbus_without_notification_server_returns_false(bus, dbus_client, caplog) -> None:
+    with caplog.at_level(logging.WARNING, logger="posture_watch.notify"):
+        assert dbus_client.notify("t", "m") is False
+    assert "ServiceUnknown" in caplog.text
+
+
+def test_dbus_reconnects_once_after_the_bus_restarts(bus, start_server, dbus_client) -> None:
+    first = start_server()
+    assert dbus_client.notify("one", "m") is True
+    first.close()
+    bus.restart()
+    assert bus.address.startswith(f"unix:path={bus.socket}")
+    second = start_server()
+    assert dbus_client.notify("two", "m") is True
+    assert [n["summary"] for n in second.notifications] == ["two"]
+
+
+@pytest.mark.parametrize("kind", ["missing", "refusing"])
+def test_dbus_dead_socket_returns_false_quickly(kind, tmp_path, monkeypatch) -> None:
+    directory = Path(tempfile.mkdtemp(prefix="pw-dead-"))
+    path = directory / "bus"
+    dead = socket.socket(socket.AF_UNIX)
+    try:
+        if kind == "refusing":
+            dead.bind(str(path))  # bound, never listening: connect is refused
+        monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", f"unix:path={path}")
+        client = DBusNotifier()
+        start = time.monotonic()
+        assert client.notify("t", "m") is False
+        assert client.notify("t", "m") is False
+        assert time.monotonic() - start < 3
+    finally:
+        dead.close()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def test_dbus_hung_bus_returns_false_within_the_timeout(monkeypatch) -> None:
+    directory = Path(tempfile.mkdtemp(prefix="pw-hung-"))
+    hung = socket.socket(socket.AF_UNIX)
+    try:
+        hung.bind(str(directory / "bus"))
+        hung.listen(1)  # accepts into the backlog, never answers authentication
+        client = DBusNotifier(address=f"unix:path={directory / 'bus'}")
+        result, elapsed = timed_notify(client)
+        assert result is False
+        assert elapsed < 3
+    finally:
+        hung.close()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def test_dbus_bus_that_authenticates_but_never_says_hello_is_bounded() -> None:
+    """jeepney's blocking connection waits for the Hello reply forever; ours must not."""
+    directory = Path(tempfile.mkdtemp(prefix="pw-mute-"))
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(str(directory / "bus"))
+    listener.listen(1)
+    accepted: list[socket.socket] = []
+
+    def authenticate_then_go_quiet() -> None:
+        conn, _ = listener.accept()
+        accepted.append(conn)
+        received = b""
+        while b"AUTH" not in received or not received.endswith(b"\r\n"):
+            received += conn.recv(1024)
+        conn.sendall(b"OK 0123456789abcdef0123456789abcdef\r\n")  # then never a reply
+
+    thread = threading.Thread(target=authenticate_then_go_quiet, daemon=True)
+    thread.start()
+    try:
+        client = DBusNotifier(address=f"unix:path={directory / 'bus'}")
+        result, elapsed = timed_notify(client)
+        assert result is False
+        assert elapsed < 3
+        thread.join(timeout=1)
+        assert accepted, "the client never got past connecting"
+    finally:
+        for conn in accepted:
+            conn.close()
+        listener.close()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def test_dbus_server_that_never_answers_returns_false_within_the_timeout(
+        start_server, dbus_client) -> None:
+    server = start_server(answer_notify=False)
+    result, elapsed = timed_notify(dbus_client)
+    assert result is False
+    assert elapsed < 3
+    assert [n["summary"] for n in server.notifications] == ["t"]
+
+
+def test_dbus_unset_or_unsupported_address_returns_false(monkeypatch) -> None:
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
+    assert DBusNotifier().notify("t", "m") is False
+    assert DBusNotifier(address="tcp:host=localhost,port=1").notify("t", "m") is False
+    assert DBusNotifier(address="garbage").notify("t", "m") is False
+
+
+# -- auto --------------------------------------------------------------------------------
+
+
+def test_auto_picks_dbus_when_the_session_bus_is_reachable(session_bus, start_server) -> None:
+    server = start_server()
+    stream = io.StringIO()
+    notifier = make_notifier("auto", stream=stream)
+    assert notifier.name == "dbus"
+    assert notifier.notify("t", "m") is True
+    assert [n["summary"] for n in server.notifications] == ["t"]
+    assert stream.getvalue() == ""
+
+
+def test_auto_falls_back_to_terminal_when_dbus_fails_at_first_use(session_bus,
+                                                                  caplog) -> None:
+    stream = io.StringIO()
+    notifier = make_notifier("auto", stream=stream)  # a bus, but no notification server
+    assert notifier.name == "dbus"
+    with caplog.at_level(logging.WARNING, logger="posture_watch.notify"):
+        assert notifier.notify("Sit up", "first") is True
+        assert notifier.notify("Sit up", "second") is True
+    assert notifier.name == "terminal"
+    assert stream.getvalue() == ("posture-watch: Sit up — first\a\n"
+                                 "posture-watch: Sit up — second\a\n")
+    assert caplog.text.count("using terminal notifications instead") == 1
+
+
+def test_auto_picks_terminal_without_a_reachable_session_bus(monkeypatch) -> None:
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
+    assert make_notifier("auto").name == "terminal"
+    directory = Path(tempfile.mkdtemp(prefix="pw-none-"))
+    try:
+        monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", f"unix:path={directory / 'bus'}")
+        assert make_notifier("auto").name == "terminal"
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.mark.parametrize(("platform", "name"), [("darwin", "macos"), ("win32", "windows")])
+def test_auto_picks_the_platform_backend(platform, name, monkeypatch) -> None:
+    monkeypatch.setattr(sys, "platform", platform)
+    assert make_notifier("auto").name == name
+
+
+def test_auto_on_macos_falls_back_when_osascript_fails(monkeypatch) -> None:
+    monkeypatch.setattr(sys, "platform", "darwin")
+
+    def missing(*args: Any, **kwargs: Any) -> None:
+        raise FileNotFoundError("osascript")
+
+    monkeypatch.setattr(subprocess, "run", missing)
+    stream = io.StringIO()
+    notifier = make_notifier("auto", stream=stream)
+    assert notifier.notify("t", "m") is True
+    assert notifier.name == "terminal"
+    assert stream.getvalue() == "posture-watch: t — m\a\n"
+
+
+# -- terminal, none, choices -------------------------------------------------------------
+
+
+def test_terminal_writes_the_text_and_a_bell() -> None:
+    stream = io.StringIO()
+    assert make_notifier("terminal", stream=stream).notify(TRICKY_TITLE, "Take a break") is True
+    assert stream.getvalue() == f"posture-watch: {TRICKY_TITLE} — Take a break\a\n"
+
+
+def test_terminal_defaults_to_stderr_and_survives_a_closed_stream(capsys) -> None:
+    assert TerminalNotifier().notify("t", "m") is True
+    assert capsys.readouterr().err == "posture-watch: t — m\a\n"
+    closed = io.StringIO()
+    closed.close()
+    assert TerminalNotifier(closed).notify("t", "m") is False
+
+
+def test_none_does_nothing_and_reports_delivered(capsys) -> None:
+    assert make_notifier("none").notify("t", "m", urgency="critical") is True
+    assert capsys.readouterr() == ("", "")
+
+
+def test_unknown_choice_is_a_value_error() -> None:
+    with pytest.raises(ValueError, match="unknown notification backend 'growl'"):
+        make_notifier("growl")
+
+
+def test_every_choice_makes_a_notifier(monkeypatch) -> None:
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
+    for choice in notify.CHOICES:
+        assert isinstance(make_notifier(choice), Notifier)
+    assert make_notifier(" Terminal ").name == "terminal"
+
+
+# -- macOS, Windows (argv only: nothing is run) -------------------------------------------
+
+
+def read_applescript_string(source: str, start: int) -> tuple[str, int]:
+    """Decodes the AppleScript string literal at source[start]; returns it and its end."""
+    assert source[start] == '"'
+    escapes = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
+    out: list[str] = []
+    i = start + 1
+    while source[i] != '"':
+        if source[i] == "\\":
+            out.append(escapes[source[i + 1]])
+            i += 2
+        else:
+            assert source[i] not in "\r\n"
+            out.append(source[i])
+            i += 1
+    return "".join(out), i + 1
+
+
+class FakeRun:
+    """Stands in for subprocess.run: records argv and env, runs nothing."""
+
+    def __init__(self, returncode: int = 0) -> None:
+        self.returncode = returncode
+        self.calls: list[tuple[list[str], dict[str, Any]]] = []
+
+    def __call__(self, argv: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        self.calls.append((argv, kwargs))
+        return subprocess.CompletedProcess(argv, self.returncode, "", "boom")
+
+
+def test_macos_builds_a_safe_osascript_argv(monkeypatch) -> None:
+    fake = FakeRun()
+    monkeypatch.setattr(subprocess, "run", fake)
+    assert MacNotifier().notify(TRICKY_TITLE, TRICKY_BODY, urgency="critical") is True
+    ((argv, kwargs),) = fake.calls
+    assert isinstance(argv, list)
+    assert kwargs.get("shell", False) is False
+    assert argv[:2] == ["osascript", "-e"] and len(argv) == 3
+    script = argv[2]
+    prefix = "display notification "
+    assert script.startswith(prefix)
+    body, end = read_applescript_string(script, len(prefix))
+    assert body == TRICKY_BODY
+    assert script[end:].startswith(" with title ")
+    title, end = read_applescript_string(script, end + len(" with title "))
+    assert title == TRICKY_TITLE
+    assert end == len(script)
+
+
+def test_applescript_string_escapes() -> None:
+    assert applescript_string('say "hi" \\ bye') == '"say \\"hi\\" \\\\ bye"'
+    assert applescript_string("a\nb\tc") == '"a\\nb\\tc"'
+    assert applescript_string("\\\"") == '"\\\\\\""'
+
+
+def test_macos_failures_return_false(monkeypatch) -> None:
+    monkeypatch.setattr(subprocess, "run", FakeRun(returncode=1))
+    assert MacNotifier().notify("t", "m") is False
+
+    def too_slow(argv: list[str], **kwargs: Any) -> None:
+        raise subprocess.TimeoutExpired(argv, kwargs["timeout"])
+
+    monkeypatch.setattr(subprocess, "run", too_slow)
+    assert MacNotifier().notify("t", "m") is False
+
+
+def test_windows_passes_texts_only_through_the_environment(monkeypatch) -> None:
+    fake = FakeRun()
+    monkeypatch.setattr(subprocess, "run", fake)
+    assert WindowsNotifier().notify(TRICKY_TITLE, TRICKY_BODY) is True
+    ((argv, kwargs),) = fake.calls
+    assert argv[:4] == ["powershell.exe", "-NoProfile", "-NonInteractive", "-EncodedCommand"]
+    assert kwargs.get("shell", False) is False
+    script = base64.b64decode(argv[4]).decode("utf-16-le")
+    assert "$env:POSTURE_WATCH_TITLE" in script and "$env:POSTURE_WATCH_MESSAGE" in script
+    for text in (TRICKY_TITLE, TRICKY_BODY, "Sit up"):
+        assert all(text not in part for part in argv)
+    env = kwargs["env"]
+    assert env["POSTURE_WATCH_TITLE"] == TRICKY_TITLE
+    assert env["POSTURE_WATCH_MESSAGE"] == TRICKY_BODY
