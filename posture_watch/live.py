@@ -23,6 +23,7 @@ from posture_watch.config import Config
 from posture_watch.core.calibration import Baseline
 from posture_watch.core.reminders import ReminderEngine
 from posture_watch.core.scoring import PostureScorer
+from posture_watch.core.staleness import StaleCalibrationWatch
 from posture_watch.core.types import PostureState, Reminder, State
 from posture_watch.errors import UserError
 from posture_watch.pipeline import Estimator, Sink, run_loop
@@ -68,6 +69,7 @@ class Monitor:
 
     def __init__(self, config: Config, camera: CameraSource, estimator: Estimator,
                  baseline: Baseline | None, *, notify: Callable[[Reminder], None],
+                 notify_text: Callable[[str, str], None] = lambda title, message: None,
                  out: TextIO = sys.stdout, json_lines: bool = False,
                  fixed_rate_hz: float | None = None) -> None:
         self.config = config
@@ -79,12 +81,15 @@ class Monitor:
         self.states: deque[PostureState] = deque(maxlen=_SUMMARY_SAMPLES)
         self.reminders: list[Reminder] = []
         self._notify = notify
+        self._notify_text = notify_text
         self._out = out
         self._json = json_lines
         self._fixed_rate = fixed_rate_hz
         self._commands: queue.Queue[_Command] = queue.Queue()
         self._pause_until: float | None = None
         self._last: PostureState | None = None
+        self._staleness = StaleCalibrationWatch()
+        self.notes: list[str] = []  # one-off messages, e.g. a calibration that looks stale
         self.snapshot: dict[str, Any] = {}
 
     # -- control --------------------------------------------------------------------------
@@ -168,6 +173,11 @@ class Monitor:
             else:
                 print(f"{dt.datetime.now():%H:%M:%S}  {reminder.kind.value}: {reminder.title}",
                       file=self._out, flush=True)
+        note = self._staleness.update(state)
+        if note is not None:
+            self.notes.append(note)
+            print(f"posture-watch: {note}", file=sys.stderr, flush=True)
+            self._notify_text("Calibration looks out of date", note)
         self.camera.rate_hz = self._rate_for(state)
         self.camera.status.rate_hz = self.camera.rate_hz
         self._tick()

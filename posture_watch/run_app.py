@@ -8,7 +8,6 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,18 +36,22 @@ class RunOptions:
     profile: str | None = None
 
 
-def notifier_for(config: Config) -> Callable[[Reminder], None]:
-    from posture_watch.notify import make_notifier
+class DesktopNotices:
+    """Shows reminders (and one-off notes) as notifications, except in quiet hours."""
 
-    notifier = make_notifier(config.notifications.backend)
-    quiet = config.notifications.quiet_hours
+    def __init__(self, config: Config) -> None:
+        from posture_watch.notify import make_notifier
 
-    def notify(reminder: Reminder) -> None:
-        if not in_quiet_hours(quiet, dt.datetime.now().time()):
-            notifier.notify(reminder.title, reminder.message,
-                            urgency="normal" if reminder.kind.value != "posture" else "low")
+        self._notifier = make_notifier(config.notifications.backend)
+        self._quiet = config.notifications.quiet_hours
 
-    return notify
+    def __call__(self, reminder: Reminder) -> None:
+        self.text(reminder.title, reminder.message,
+                  urgency="low" if reminder.kind.value == "posture" else "normal")
+
+    def text(self, title: str, message: str, urgency: str = "normal") -> None:
+        if not in_quiet_hours(self._quiet, dt.datetime.now().time()):
+            self._notifier.notify(title, message, urgency=urgency)
 
 
 def run(config: Config, baseline: Baseline | None, models: app.ModelPaths,
@@ -71,7 +74,9 @@ def run(config: Config, baseline: Baseline | None, models: app.ModelPaths,
                     from posture_watch.preview import PreviewEstimator
 
                     est = PreviewEstimator(estimator)
-                monitor = Monitor(config, camera, est, baseline, notify=notifier_for(config),
+                notices = DesktopNotices(config)
+                monitor = Monitor(config, camera, est, baseline, notify=notices,
+                                  notify_text=notices.text,
                                   json_lines=options.json_lines,
                                   fixed_rate_hz=options.fixed_rate_hz)
                 if options.preview:

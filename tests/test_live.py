@@ -25,7 +25,7 @@ from posture_watch.config import Config, load_config
 from posture_watch.core.types import PostureState, Reminder, State
 from posture_watch.errors import UserError
 from posture_watch.live import Monitor, in_quiet_hours, parse_duration
-from posture_watch.run_app import notifier_for
+from posture_watch.run_app import DesktopNotices
 from tests.conftest import RECORDINGS, run_cli
 from tests.test_notify import BusDaemon, NotificationServer
 
@@ -81,7 +81,7 @@ def test_live_run_matches_analyze_and_notifies_over_dbus(
     config = load_config(LONG.with_name("long_session.config.toml"))
     config = dataclasses.replace(config, notifications=dataclasses.replace(
         config.notifications, backend="dbus"))
-    live = live_run(LONG, config, model_paths, rate_hz=5.0, notify=notifier_for(config))
+    live = live_run(LONG, config, model_paths, rate_hz=5.0, notify=DesktopNotices(config))
     ref = app.analyze_path(LONG, config, app.CalibrationChoice(), model_paths, progress=False)
     period = 1.0 / 5.0
     assert len(live.states) >= 0.9 * len(ref.states)
@@ -252,3 +252,44 @@ def test_no_camera_is_a_one_line_error(tmp_path: Path) -> None:
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "cannot open camera 9" in lines[0] and "--camera" in lines[0]
+
+
+# -- calibration from the camera -----------------------------------------------------------
+
+def calibrate_camera(tmp_path: Path, clip: str, seconds: float) -> subprocess.CompletedProcess:
+    return run_cli("calibrate", "--camera", str(RECORDINGS / clip), "--seconds", str(seconds),
+                   "--countdown", "0", "--save", "desk", env=run_env(tmp_path))
+
+
+def test_calibration_from_the_camera_saves_a_profile_run_can_use(tmp_path: Path) -> None:
+    result = calibrate_camera(tmp_path, "upright_hopper.mp4", 4)
+    assert result.returncode == 0, result.stderr
+    assert "Hold still" in result.stdout
+    profile = json.loads((tmp_path / "data" / "profiles" / "desk.json").read_text())
+    assert profile["samples"] >= 15 and "camera" in profile["source"]
+    proc = start_run(tmp_path, RECORDINGS / "upright_hopper.mp4", "--profile", "desk")
+    try:
+        wait_until_running(tmp_path, proc)
+        assert control(tmp_path, "stop").returncode == 0
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0 and "no --profile given" not in err
+    states = [json.loads(line) for line in out.splitlines()]
+    assert {s["state"] for s in states if s["type"] == "sample"} <= {"good", "unknown"}
+
+
+def test_calibration_is_refused_when_the_person_is_not_there(tmp_path: Path) -> None:
+    # away_astronaut: upright for 8 s, then the view slides to an empty wall until 19 s.
+    result = calibrate_camera(tmp_path, "away_astronaut.mp4", 16)
+    assert result.returncode == 2
+    assert "found in only" in result.stderr.strip().splitlines()[-1]
+    assert not (tmp_path / "data" / "profiles" / "desk.json").exists()
+
+
+def test_calibration_is_refused_when_the_person_moved(tmp_path: Path) -> None:
+    # slouch_hopper: upright until 8 s, then sinks into a slouch by 9.5 s.
+    result = calibrate_camera(tmp_path, "slouch_hopper.mp4", 13)
+    assert result.returncode == 2
+    assert "moved too much" in result.stderr.strip().splitlines()[-1]

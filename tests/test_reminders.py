@@ -578,3 +578,33 @@ def test_stretches_longer_than_a_glance_count_in_full() -> None:
         sim.run(POOR, 6, "neck_flexion")
         sim.run(GOOD, 4)
     assert sim.times(ReminderKind.POSTURE) == [96.0]
+
+
+# ----- a calibration that no longer fits ------------------------------------------------
+
+def _slouch_state(t: float, percent: float) -> PostureState:
+    level = Level.POOR if percent < 80 else Level.CAUTION if percent < 90 else Level.GOOD
+    state = {Level.POOR: POOR, Level.CAUTION: CAUTION, Level.GOOD: GOOD}[level]
+    return PostureState(t, state, 50, (RuleResult("slouch", level, percent, "%"),), 1.0)
+
+
+def test_a_steady_offset_for_half_an_hour_says_once_that_the_calibration_looks_stale() -> None:
+    from posture_watch.core.staleness import StaleCalibrationWatch
+
+    watch = StaleCalibrationWatch(window_s=1800.0)
+    notes = [(t / 2, watch.update(_slouch_state(t / 2, 70.0 + (t % 3))))
+             for t in range(2 * 2400)]  # 40 min at 2 Hz, 70-72 % of the neutral
+    said = [(t, n) for t, n in notes if n]
+    assert len(said) == 1
+    assert 1760 <= said[0][0] <= 1801 and "calibrate again" in said[0][1]  # 98 % of 30 min
+
+
+def test_moving_posture_or_a_good_one_never_calls_the_calibration_stale() -> None:
+    from posture_watch.core.staleness import StaleCalibrationWatch
+
+    moving, good = StaleCalibrationWatch(), StaleCalibrationWatch()
+    for k in range(2 * 3600):
+        t = k / 2
+        # Slumps and recovers every minute: a real posture problem, not a stale neutral.
+        assert moving.update(_slouch_state(t, 65.0 if (k // 120) % 2 else 100.0)) is None
+        assert good.update(_slouch_state(t, 98.0)) is None
