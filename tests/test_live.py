@@ -217,16 +217,22 @@ def test_control_commands_change_the_monitor_and_sigterm_flushes(tmp_path: Path)
     assert control(tmp_path, "status").returncode == 2  # gone, and it says so
 
 
-def test_stop_command_ends_the_run(tmp_path: Path) -> None:
-    proc = start_run(tmp_path, RECORDINGS / "upright_hopper.mp4")
+def run_until_stopped(tmp_path: Path, *extra: str) -> tuple[int, str, str, dict]:
+    """Start `run` on the upright clip, wait for it, `stop` it: exit code, output, status."""
+    proc = start_run(tmp_path, RECORDINGS / "upright_hopper.mp4", *extra)
     try:
-        wait_until_running(tmp_path, proc)
+        first = wait_until_running(tmp_path, proc)
         assert control(tmp_path, "stop").returncode == 0
         out, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 0, err
+    return proc.returncode, out, err, first
+
+
+def test_stop_command_ends_the_run(tmp_path: Path) -> None:
+    code, out, err, _ = run_until_stopped(tmp_path)
+    assert code == 0, err
     assert json.loads(out.splitlines()[-1])["type"] == "summary"
 
 
@@ -236,15 +242,9 @@ def test_a_lock_left_by_a_killed_run_is_cleared(tmp_path: Path) -> None:
     crashed.kill()  # SIGKILL: no clean-up at all
     crashed.communicate(timeout=30)
     assert (tmp_path / "runtime" / "posture-watch.lock").exists()
-    proc = start_run(tmp_path, RECORDINGS / "upright_hopper.mp4")
-    try:
-        assert wait_until_running(tmp_path, proc)["camera"]["opened"] is True
-        assert control(tmp_path, "stop").returncode == 0
-        proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 0
+    code, _, err, first = run_until_stopped(tmp_path)
+    assert first["camera"]["opened"] is True
+    assert code == 0, err
 
 
 def test_no_camera_is_a_one_line_error(tmp_path: Path) -> None:
@@ -267,15 +267,8 @@ def test_calibration_from_the_camera_saves_a_profile_run_can_use(tmp_path: Path)
     assert "Hold still" in result.stdout
     profile = json.loads((tmp_path / "data" / "profiles" / "desk.json").read_text())
     assert profile["samples"] >= 15 and "camera" in profile["source"]
-    proc = start_run(tmp_path, RECORDINGS / "upright_hopper.mp4", "--profile", "desk")
-    try:
-        wait_until_running(tmp_path, proc)
-        assert control(tmp_path, "stop").returncode == 0
-        out, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 0 and "no --profile given" not in err
+    code, out, err, _ = run_until_stopped(tmp_path, "--profile", "desk")
+    assert code == 0 and "no --profile given" not in err
     states = [json.loads(line) for line in out.splitlines()]
     assert {s["state"] for s in states if s["type"] == "sample"} <= {"good", "unknown"}
 

@@ -191,6 +191,7 @@ def _rules() -> tuple[Rule, ...]:
 
 RULES = _rules()
 RULE_NAMES = tuple(rule.name for rule in RULES)
+_BY_NAME = {rule.name: rule for rule in RULES}
 POSTURE_RULES = frozenset(rule.name for rule in RULES if rule.posture)
 
 
@@ -276,7 +277,7 @@ def penalty(result: RuleResult, thresholds: ThresholdsConfig) -> float:
     """Points a rule takes off the 0-100 score: more the further past its thresholds."""
     if result.level is Level.GOOD or result.rule not in POSTURE_RULES:
         return 0.0
-    rule = next(r for r in RULES if r.name == result.rule)
+    rule = _BY_NAME[result.rule]
     sev = severity(result.value, rule.caution(thresholds), rule.poor(thresholds),
                    rule.higher_is_worse)
     if result.level is Level.CAUTION:
