@@ -61,8 +61,16 @@ def default_path() -> Path:
 
 
 def _v1_create(conn: sqlite3.Connection) -> None:
-    """The first schema (kept exactly as shipped: later versions migrate from it)."""
-    conn.executescript("""
+    """The first schema (kept exactly as shipped: later versions migrate from it).
+
+    Statement by statement: executescript() would commit the migration transaction.
+    """
+    for statement in _V1_TABLES.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+_V1_TABLES = """
         CREATE TABLE sessions (
             id INTEGER PRIMARY KEY,
             started_at REAL NOT NULL,
@@ -109,7 +117,7 @@ def _v1_create(conn: sqlite3.Connection) -> None:
             data TEXT NOT NULL,
             saved_at REAL NOT NULL
         );
-    """)
+"""
 
 
 def _v2_reminder_response(conn: sqlite3.Connection) -> None:
