@@ -25,6 +25,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more on stderr")
+    parser.add_argument("--data-dir", type=Path, metavar="DIR",
+                        help="where history and profiles live (default: the user data "
+                             "directory; also POSTURE_WATCH_DATA_DIR)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     models_args = argparse.ArgumentParser(add_help=False)
@@ -46,6 +49,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="calibration JSON file (as saved by 'calibrate')")
     group.add_argument("--profile", metavar="NAME", help="saved calibration profile")
     analyze.add_argument("--no-progress", action="store_true", help="no progress bar")
+    analyze.add_argument("--save", action="store_true",
+                         help="record each input as a session in the history")
 
     calibrate = sub.add_parser("calibrate", parents=[models_args, config_args],
                                help="learn your upright neutral from a recording or the camera")
@@ -133,6 +138,11 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
               "--calibration or --profile for your own neutral.", file=sys.stderr)
     results = [app.analyze_path(p, config, choice, model_paths,
                                 progress=not args.no_progress) for p in args.paths]
+    if args.save:
+        from posture_watch.recording import save_analysis
+
+        for result in results:
+            save_analysis(result, config, args.profile)
     if args.json:
         docs = [output.analysis_to_dict(r, config) for r in results]
         json.dump(docs[0] if len(docs) == 1 else docs, sys.stdout, indent=1)
@@ -326,6 +336,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="posture-watch: %(levelname)s: %(message)s")
+    if args.data_dir is not None:
+        os.environ["POSTURE_WATCH_DATA_DIR"] = str(args.data_dir)
     if args.command in ("analyze", "calibrate", "evaluate", "run") and not args.verbose:
         _silence_native_stderr()
     try:

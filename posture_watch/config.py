@@ -163,6 +163,12 @@ class NotificationsConfig:
 
 
 @dataclass(frozen=True)
+class HistoryConfig:
+    record: bool = True
+    retention_days: int = _num(90, 1, 36500)
+
+
+@dataclass(frozen=True)
 class Config:
     sampling: SamplingConfig = field(default_factory=SamplingConfig)
     models: ModelsConfig = field(default_factory=ModelsConfig)
@@ -174,6 +180,7 @@ class Config:
     reminders: RemindersConfig = field(default_factory=RemindersConfig)
     live: LiveConfig = field(default_factory=LiveConfig)
     notifications: NotificationsConfig = field(default_factory=NotificationsConfig)
+    history: HistoryConfig = field(default_factory=HistoryConfig)
 
 
 # Pairs that must be ordered: (key of the milder band, key of the stricter band, relation)

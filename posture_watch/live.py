@@ -71,7 +71,7 @@ class Monitor:
                  baseline: Baseline | None, *, notify: Callable[[Reminder], None],
                  notify_text: Callable[[str, str], None] = lambda title, message: None,
                  out: TextIO = sys.stdout, json_lines: bool = False,
-                 fixed_rate_hz: float | None = None) -> None:
+                 fixed_rate_hz: float | None = None, sinks: list[Sink] | None = None) -> None:
         self.config = config
         self.camera = camera
         self.estimator = estimator
@@ -85,6 +85,7 @@ class Monitor:
         self._out = out
         self._json = json_lines
         self._fixed_rate = fixed_rate_hz
+        self._extra_sinks = list(sinks or [])
         self._commands: queue.Queue[_Command] = queue.Queue()
         self._pause_until: float | None = None
         self._last: PostureState | None = None
@@ -199,7 +200,7 @@ class Monitor:
 
     # -- main -----------------------------------------------------------------------------
     def run(self) -> None:
-        sinks: list[Sink] = [self]
+        sinks: list[Sink] = [*self._extra_sinks, self]
         self._update_snapshot()
         run_loop(self.camera.frames(self.stop, on_tick=self._tick), self.estimator,
                  self.scorer, self.engine, sinks)

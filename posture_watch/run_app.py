@@ -21,6 +21,8 @@ from posture_watch.core.types import Reminder
 from posture_watch.errors import UserError
 from posture_watch.live import Monitor, in_quiet_hours
 from posture_watch.pipeline import observe
+from posture_watch.recording import SessionRecorder
+from posture_watch.store import Store
 
 # A calibration is refused when the user was found in fewer of its samples than this.
 _MIN_FOUND_SHARE = 0.8
@@ -75,10 +77,12 @@ def run(config: Config, baseline: Baseline | None, models: app.ModelPaths,
 
                     est = PreviewEstimator(estimator)
                 notices = DesktopNotices(config)
+                history = _open_history(config, options, camera)
                 monitor = Monitor(config, camera, est, baseline, notify=notices,
                                   notify_text=notices.text,
                                   json_lines=options.json_lines,
-                                  fixed_rate_hz=options.fixed_rate_hz)
+                                  fixed_rate_hz=options.fixed_rate_hz,
+                                  sinks=[history[1]] if history else None)
                 if options.preview:
                     est.monitor = monitor  # type: ignore[attr-defined]
                 server = ControlServer(monitor.handle)
@@ -88,12 +92,28 @@ def run(config: Config, baseline: Baseline | None, models: app.ModelPaths,
                     monitor.run()
                 finally:
                     server.close()
+                    if history:
+                        history[1].close()
+                        history[0].close()
                     for sig, handler in previous.items():
                         signal.signal(sig, handler)
         finally:
             camera.release()
     _print_summary(monitor, options)
     return 0
+
+
+def _open_history(config: Config, options: RunOptions,
+                  camera: CameraSource) -> tuple[Store, SessionRecorder] | None:
+    """The history store and this session's recorder, unless recording is off."""
+    if not config.history.record:
+        return None
+    store = Store()
+    store.apply_retention(config.history.retention_days)
+    # Sample times count from the camera's start; the session starts at that wall time.
+    recorder = SessionRecorder(store, config, started_at=time.time() - camera.now(),
+                               source=options.camera, kind="camera", profile=options.profile)
+    return store, recorder
 
 
 def _stop_on_signals(monitor: Monitor) -> dict[int, Any]:

@@ -1,0 +1,86 @@
+"""Recording a session into the history store: a sink for the one pipeline loop.
+
+Samples, reminders and breaks go to the store as they happen (the store batches its
+writes); `run` records live, `analyze --save` records a file. A break is a stretch away
+of at least `reminders.break.natural_break_s`: "reminded" when it began within ten
+minutes of a break reminder, "natural" otherwise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from posture_watch.app import Analysis
+from posture_watch.config import Config, config_to_dict
+from posture_watch.core.types import PostureState, Reminder, ReminderKind, State
+from posture_watch.store import Store
+
+# A break that starts this soon after a break reminder answered it.
+_REMINDED_WITHIN_S = 600.0
+
+
+def config_fingerprint(config: Config) -> str:
+    """A short hash of the effective config, so sessions under different settings differ."""
+    text = json.dumps(config_to_dict(config), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+class SessionRecorder:
+    """Writes one session: every sample, every reminder, every break."""
+
+    def __init__(self, store: Store, config: Config, *, started_at: float, source: str,
+                 kind: str, profile: str | None) -> None:
+        self._store = store
+        self._start = started_at
+        self._natural_break_s = config.reminders.breaks.natural_break_s
+        self.session_id = store.start_session(
+            started_at=started_at, source=source, kind=kind, profile=profile,
+            config_fingerprint=config_fingerprint(config))
+        self._away_since: float | None = None
+        self._last_break_reminder: float | None = None
+        self._last_t = 0.0
+
+    def on_sample(self, state: PostureState, reminders: list[Reminder]) -> None:
+        wall = self._start + state.t_s
+        self._last_t = state.t_s
+        self._store.add_sample(self.session_id, state, wall)
+        for reminder in reminders:
+            self._store.add_reminder(self.session_id, reminder, self._start + reminder.t_s)
+            if reminder.kind is ReminderKind.BREAK:
+                self._last_break_reminder = reminder.t_s
+        if state.state is State.AWAY:
+            if self._away_since is None:
+                self._away_since = state.t_s
+        else:
+            self._close_away(state.t_s)
+
+    def _close_away(self, until: float) -> None:
+        since, self._away_since = self._away_since, None
+        if since is None or until - since < self._natural_break_s:
+            return
+        reminded = (self._last_break_reminder is not None
+                    and 0 <= since - self._last_break_reminder <= _REMINDED_WITHIN_S)
+        self._store.add_break(self.session_id, self._start + since, self._start + until,
+                              "reminded" if reminded else "natural")
+
+    def close(self) -> None:
+        """End the session (a break still going at the end counts up to the last sample)."""
+        self._close_away(self._last_t)
+        self._store.end_session(self.session_id, self._start + self._last_t)
+
+
+def save_analysis(analysis: Analysis, config: Config, profile: str | None) -> int:
+    """Record an analysed file as a session, timed from the file's modification time (when
+    the recording ended) back over its length; returns the session id."""
+    duration = analysis.summary.duration_s
+    started_at = analysis.path.stat().st_mtime - duration
+    with Store() as store:
+        store.apply_retention(config.history.retention_days)
+        recorder = SessionRecorder(store, config, started_at=started_at,
+                                   source=str(analysis.path), kind="file", profile=profile)
+        for state in analysis.states:
+            fired = [r for r in analysis.reminders if r.t_s == state.t_s]
+            recorder.on_sample(state, fired)
+        recorder.close()
+        return recorder.session_id

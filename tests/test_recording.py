@@ -1,0 +1,64 @@
+"""Sessions recorded into the history store by `analyze --save` and by `run`."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from posture_watch.store import Store
+from tests.conftest import RECORDINGS, run_cli
+from tests.test_live import run_until_stopped, start_run, wait_until_running
+
+pytestmark = pytest.mark.model
+
+LONG = RECORDINGS / "long_session.mp4"
+
+
+def test_analyze_save_records_the_session(tmp_path: Path) -> None:
+    config = LONG.with_name("long_session.config.toml")
+    result = run_cli("--data-dir", str(tmp_path), "analyze", "--save", "--no-progress",
+                     "--config", str(config), str(LONG))
+    assert result.returncode == 0, result.stderr
+    with Store(tmp_path / "history.sqlite3") as store:
+        [session] = store.sessions()
+        assert session.kind == "file" and session.source == str(LONG)
+        assert session.ended_at is not None
+        assert session.ended_at - session.started_at == pytest.approx(40.0, abs=0.5)
+        seconds = store.samples(session.started_at, session.ended_at + 1)
+        assert 38 <= len(seconds) <= 41  # one row per second of the 40 s clip
+        assert {row.state for row in seconds} >= {"good", "poor", "away"}
+        kinds = [r.kind for r in store.reminders(session.started_at, session.ended_at + 1)]
+        assert kinds == ["posture", "stretch", "break"]
+        [pause] = store.breaks(session.started_at, session.ended_at + 1)
+        # Away from about 28.5 s to 35 s, 3.5 s after the break reminder at 25 s.
+        assert pause.kind == "reminded"
+        assert 4.0 <= pause.end - pause.start <= 8.0
+
+
+def test_run_records_a_live_session(tmp_path: Path) -> None:
+    code, _, err, _ = run_until_stopped(tmp_path)
+    assert code == 0, err
+    with Store(tmp_path / "data" / "history.sqlite3") as store:
+        [session] = store.sessions()
+        assert session.kind == "camera" and session.ended_at is not None
+        rows = store.samples(session.started_at, session.ended_at + 1)
+        assert rows and {row.state for row in rows} <= {"good", "unknown"}
+
+
+def test_a_killed_run_keeps_what_it_recorded(tmp_path: Path) -> None:
+    proc = start_run(tmp_path, LONG)
+    wait_until_running(tmp_path, proc)
+    time.sleep(8)
+    killed_at = time.time()
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.communicate(timeout=30)
+    with Store(tmp_path / "data" / "history.sqlite3") as store:
+        [session] = store.sessions()
+        assert session.ended_at is None  # it never said goodbye
+        rows = store.samples(session.started_at, killed_at + 1)
+        assert rows, "nothing was kept"
+        assert killed_at - rows[-1].t <= 4.0  # at most the last few seconds are lost
