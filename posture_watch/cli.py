@@ -111,6 +111,30 @@ def _parser() -> argparse.ArgumentParser:
     autostart.add_argument("--kind", choices=("auto", "xdg", "systemd", "launchd"),
                            default="auto")
 
+    summary = sub.add_parser("summary", help="how a day, a week or a session went")
+    which = summary.add_mutually_exclusive_group()
+    which.add_argument("--session", metavar="ID", help="one session (see 'history --by session')")
+    which.add_argument("--today", action="store_true", help="today (the default)")
+    which.add_argument("--week", action="store_true", help="the last 7 days")
+    which.add_argument("--since", metavar="DATE", help="from this day (YYYY-MM-DD) until now")
+    summary.add_argument("--json", action="store_true", help="print the summary as JSON")
+    history = sub.add_parser("history", help="one row per day or per session")
+    history.add_argument("--by", choices=("day", "session"), default="day")
+    history.add_argument("--since", metavar="DATE", help="from this day (default: 30 days ago)")
+    export = sub.add_parser("export", help="your history as CSV or JSON on stdout")
+    export.add_argument("--format", choices=("csv", "json"), default="csv")
+    export.add_argument("--since", metavar="DATE", help="from this day (default: everything)")
+    forget = sub.add_parser("forget", help="delete recorded history")
+    span = forget.add_mutually_exclusive_group(required=True)
+    span.add_argument("--before", metavar="DATE", help="everything before this day")
+    span.add_argument("--all", action="store_true", help="everything")
+    forget.add_argument("--yes", action="store_true", help="do not ask first")
+    discomfort = sub.add_parser("log-discomfort", help="note how your back feels (0-10)")
+    discomfort.add_argument("area", choices=("neck", "shoulders", "upper_back", "lower_back"))
+    discomfort.add_argument("level", type=int, choices=range(11), metavar="LEVEL",
+                            help="0 (none) to 10 (worst)")
+    discomfort.add_argument("--note", default="", help="anything worth remembering")
+
     report = sub.add_parser("report", help="an HTML page with plots of your history")
     report.add_argument("--since", metavar="DATE",
                         help="first day (YYYY-MM-DD, local time; default: 7 days ago)")
@@ -359,7 +383,91 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-_COMMANDS = {"run": _cmd_run, "report": _cmd_report, "status": _cmd_control, "pause": _cmd_control,
+def _cmd_summary(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from rich.console import Console
+
+    from posture_watch import history
+    from posture_watch.config import load_config
+    from posture_watch.store import Store
+
+    after_presence_s = load_config(None).reminders.breaks.after_presence_s
+    with Store() as store:
+        if args.session:
+            kind, value = "session", args.session
+        elif args.week:
+            kind, value = "week", None
+        elif args.since:
+            kind, value = "since", args.since
+        else:
+            kind, value = "today", None
+        since, until, label = history.period(kind, value, dt.datetime.now(), store)
+        summary = history.load_summary(store, since, until, label, after_presence_s)
+    if args.json:
+        json.dump(summary.to_dict(), sys.stdout, indent=1)
+        sys.stdout.write("\n")
+    else:
+        history.print_summary(summary, Console())
+    return EXIT_OK
+
+
+def _cmd_history(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from posture_watch import history
+    from posture_watch.store import Store
+
+    with Store() as store:
+        rows = history.history_rows(store, args.by, _since(args.since, 30))
+    history.print_history(rows, Console())
+    return EXIT_OK
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from posture_watch import history
+    from posture_watch.store import Store
+
+    since = _since(args.since, 0) if args.since else 0.0
+    with Store() as store:
+        history.export(store, args.format, since, sys.stdout)
+    return EXIT_OK
+
+
+def _cmd_forget(args: argparse.Namespace) -> int:
+    from posture_watch import history
+    from posture_watch.store import Store
+
+    before = None if args.all else _since(args.before, 0)
+    what = "all recorded history" if args.all else f"everything recorded before {args.before}"
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise UserError(f"forget: this deletes {what}; add --yes to confirm")
+        answer = input(f"Delete {what}? This cannot be undone. [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            print("nothing deleted")
+            return EXIT_OK
+    with Store() as store:
+        counts = history.forget(store, before)
+    print(f"deleted {counts.get('total', 0)} rows ({counts.get('sessions', 0)} sessions)")
+    return EXIT_OK
+
+
+def _cmd_log_discomfort(args: argparse.Namespace) -> int:
+    import time
+
+    from posture_watch.store import Store
+
+    with Store() as store:
+        store.add_discomfort(time.time(), args.area, args.level, args.note)
+    print(f"noted: {args.area.replace('_', ' ')} {args.level}/10. 'posture-watch summary "
+          "--week' shows it beside your posture.")
+    return EXIT_OK
+
+
+_COMMANDS = {"run": _cmd_run, "report": _cmd_report, "summary": _cmd_summary,
+             "history": _cmd_history, "export": _cmd_export, "forget": _cmd_forget,
+             "log-discomfort": _cmd_log_discomfort, "status": _cmd_control, "pause": _cmd_control,
              "resume": _cmd_control, "snooze": _cmd_control, "stop": _cmd_control,
              "autostart": _cmd_autostart, "analyze": _cmd_analyze,
              "calibrate": _cmd_calibrate, "evaluate": _cmd_evaluate, "models": _cmd_models}

@@ -47,6 +47,7 @@ _MAX_PENDING_EVENTS = 1000  # reminders / breaks kept in memory while unwritable
 _CORRUPT_ERRORS = frozenset({"SQLITE_CORRUPT", "SQLITE_NOTADB"})
 _REMINDER_RESPONSES = (None, "snoozed", "dismissed")
 _BREAK_KINDS = ("natural", "reminded")
+DISCOMFORT_AREAS = ("neck", "shoulders", "upper_back", "lower_back")
 
 # Integer codes stored for states; a higher code wins when a second holds several states:
 # a judged posture beats "cannot judge", which beats "away", and poor beats everything.
@@ -130,10 +131,29 @@ def _v2_reminder_response(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX sessions_started ON sessions (started_at)")
 
 
+def _v3_discomfort(conn: sqlite3.Connection) -> None:
+    """v3: discomfort the user logs by hand (area, 0-10 level), shown beside posture.
+
+    The allowed areas are spelled out here, not taken from DISCOMFORT_AREAS, so that a
+    later change to the constant cannot change what this migration did.
+    """
+    conn.execute("""
+        CREATE TABLE discomfort (
+            id INTEGER PRIMARY KEY,
+            t REAL NOT NULL,
+            area TEXT NOT NULL
+                CHECK (area IN ('neck', 'shoulders', 'upper_back', 'lower_back')),
+            level INTEGER NOT NULL CHECK (level BETWEEN 0 AND 10),
+            note TEXT NOT NULL DEFAULT ''
+        )""")
+    conn.execute("CREATE INDEX discomfort_t ON discomfort (t)")
+
+
 # MIGRATIONS[i] takes the schema from version i to i + 1. Append only; never edit one.
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _v1_create,
     _v2_reminder_response,
+    _v3_discomfort,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -221,6 +241,16 @@ class BreakRow:
     start: float
     end: float
     kind: str
+
+
+@dataclass(frozen=True, slots=True)
+class DiscomfortRow:
+    """One self-reported discomfort entry."""
+
+    t: float  # wall time of the entry
+    area: str  # one of DISCOMFORT_AREAS
+    level: int  # 0 (none) to 10 (worst)
+    note: str
 
 
 # --- the per-second fold -----------------------------------------------------------------
@@ -492,6 +522,20 @@ class Store:
             self._breaks.append((session_id, start, end, kind))
         self._maybe_flush()
 
+    def add_discomfort(self, t: float, area: str, level: int, note: str = "") -> None:
+        """Log discomfort at once (typed by the user, so an error is reported, not queued)."""
+        if area not in DISCOMFORT_AREAS:
+            raise UserError(f"discomfort area {area!r}: use one of {', '.join(DISCOMFORT_AREAS)}")
+        if isinstance(level, bool) or not isinstance(level, int) or not 0 <= level <= 10:
+            raise UserError(f"discomfort level {level!r}: use a whole number from 0 to 10")
+        with self._lock:
+            conn = self._require_open()
+            try:
+                conn.execute("INSERT INTO discomfort (t, area, level, note) VALUES (?, ?, ?, ?)",
+                             (t, area, level, note))
+            except sqlite3.Error as exc:
+                raise UserError(f"cannot log discomfort to {self.path}: {exc}") from None
+
     def end_session(self, session_id: int, ended_at: float) -> None:
         with self._lock:
             self._ends[session_id] = ended_at
@@ -603,6 +647,13 @@ class Store:
                 "SELECT session_id, start, end, kind FROM breaks WHERE start >= ? "
                 "AND start < ? ORDER BY start, id", (since, until)).fetchall()
         return [BreakRow(*r) for r in rows]
+
+    def discomfort(self, since: float, until: float) -> list[DiscomfortRow]:
+        """Discomfort entries with since <= t < until, oldest first."""
+        with self._reading() as conn:
+            rows = conn.execute("SELECT t, area, level, note FROM discomfort WHERE t >= ? "
+                                "AND t < ? ORDER BY t, id", (since, until)).fetchall()
+        return [DiscomfortRow(*r) for r in rows]
 
     def state_seconds_by_day(self, since: float, until: float) -> dict[str, dict[State, int]]:
         """Seconds in each state per local calendar day (YYYY-MM-DD), counted in SQL.
@@ -783,15 +834,16 @@ class Store:
     @staticmethod
     def _delete(conn: sqlite3.Connection, before: float | None) -> int:
         if before is None:
-            where = [("", ())] * 4
+            where = [("", ())] * 5
         else:
             where = [(" WHERE t < ?", (math.ceil(before),)), (" WHERE t < ?", (before,)),
                      (" WHERE start < ?", (before,)),
-                     (" WHERE COALESCE(ended_at, last_seen_at, started_at) < ?", (before,))]
+                     (" WHERE COALESCE(ended_at, last_seen_at, started_at) < ?", (before,)),
+                     (" WHERE t < ?", (before,))]
         removed = 0
         conn.execute("BEGIN IMMEDIATE")
-        for table, (clause, args) in zip(("samples", "reminders", "breaks", "sessions"), where,
-                                         strict=True):
+        tables = ("samples", "reminders", "breaks", "sessions", "discomfort")
+        for table, (clause, args) in zip(tables, where, strict=True):
             removed += conn.execute(f"DELETE FROM {table}{clause}", args).rowcount
         conn.execute("COMMIT")
         return removed

@@ -76,3 +76,33 @@ def test_report_command_charts_a_saved_session(tmp_path: Path) -> None:
     assert page.count('<img src="data:image/png;base64,') == 4
     bad = run_cli("--data-dir", str(tmp_path), "report", "--since", "last tuesday")
     assert bad.returncode == 2 and "YYYY-MM-DD" in bad.stderr
+
+
+def test_history_commands_on_a_saved_session(tmp_path: Path) -> None:
+    import csv
+    import io
+    import json
+
+    data = ["--data-dir", str(tmp_path)]
+    config = LONG.with_name("long_session.config.toml")
+    assert run_cli(*data, "analyze", "--save", "--no-progress", "--config", str(config),
+                   str(LONG)).returncode == 0
+    assert run_cli(*data, "log-discomfort", "shoulders", "8").returncode == 0
+    summary = run_cli(*data, "summary", "--week", "--json")
+    assert summary.returncode == 0, summary.stderr
+    doc = json.loads(summary.stdout)
+    assert doc["reminders"]  # the three reminders of the clip
+    assert doc["seek_help"] is True  # a level of 8 brings the care text
+    assert "medical advice" in doc["care_text"]
+    human = run_cli(*data, "summary", "--week")
+    assert human.returncode == 0 and "Main issue" in human.stdout
+    history = run_cli(*data, "history", "--by", "session")
+    assert history.returncode == 0 and "History" in history.stdout
+    exported = run_cli(*data, "export", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(exported.stdout)))
+    assert 38 <= len(rows) <= 41 and {"t", "state", "score"} <= set(rows[0])
+    assert json.loads(run_cli(*data, "export", "--format", "json").stdout)["sessions"]
+    refused = run_cli(*data, "forget", "--all")  # no terminal to ask, no --yes
+    assert refused.returncode == 2 and "--yes" in refused.stderr
+    assert run_cli(*data, "forget", "--all", "--yes").returncode == 0
+    assert json.loads(run_cli(*data, "export", "--format", "json").stdout)["sessions"] == []

@@ -1,0 +1,309 @@
+"""The history commands' I/O: periods from the command line, loading a summary from the
+store, printing it (rich), per-day / per-session tables, export and forgetting.
+
+The figures themselves come from core.history_summary (pure); this module only reads the
+store, picks time ranges in local time and renders.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import time
+from dataclasses import asdict
+from datetime import date, datetime, timedelta
+from typing import Any, TextIO
+
+from rich.console import Console
+from rich.table import Table
+
+from posture_watch.core.history_summary import (
+    HistorySummary,
+    breaks_due,
+    posture_stats,
+    summarize_history,
+)
+from posture_watch.core.messages import format_duration
+from posture_watch.errors import UserError
+from posture_watch.store import SampleRow, Store
+
+# How far back the care check looks for discomfort entries (it needs > 14 days to see).
+CARE_WINDOW_DAYS = 28
+PERIOD_KINDS = ("session", "today", "week", "since")
+_SAMPLE_FIELDS = ("t", "time", "session_id", "state", "samples", "score", "rule",
+                  "distance_cm", "head_pitch_deg", "neck_deg", "quality", "note")
+
+
+# --- periods -----------------------------------------------------------------------------
+
+
+def _midnight(day: date) -> float:
+    """Local midnight starting `day` (naive datetimes are local time: DST-safe)."""
+    return datetime.combine(day, datetime.min.time()).timestamp()
+
+
+def _local_date(now: datetime) -> date:
+    return now.astimezone().date() if now.tzinfo else now.date()
+
+
+def period(kind: str, value: str | None, now: datetime,
+           store: Store | None = None) -> tuple[float, float, str]:
+    """(since, until, label) for --session ID / --today / --week / --since DATE.
+
+    Days are whole local days, so the previous period of the same length (for the
+    trend) is yesterday, or the week before. --session needs the store to find its times.
+    """
+    today = _local_date(now)
+    tomorrow = _midnight(today + timedelta(days=1))
+    if kind == "today":
+        return _midnight(today), tomorrow, f"today ({today.isoformat()})"
+    if kind == "week":
+        first = today - timedelta(days=6)
+        return _midnight(first), tomorrow, f"last 7 days ({first.isoformat()} to {today})"
+    if kind == "since":
+        day = _parse_date(value)
+        if day > today:
+            raise UserError(f"--since {value}: that date is in the future")
+        return _midnight(day), tomorrow, f"since {day.isoformat()}"
+    if kind == "session":
+        return _session_period(value, store)
+    raise UserError(f"unknown history period {kind!r}: use one of {', '.join(PERIOD_KINDS)}")
+
+
+def _parse_date(value: str | None) -> date:
+    try:
+        return date.fromisoformat((value or "").strip())
+    except ValueError:
+        raise UserError(f"--since {value!r}: give a date as YYYY-MM-DD") from None
+
+
+def _session_period(value: str | None, store: Store | None) -> tuple[float, float, str]:
+    try:
+        sid = int((value or "").strip())
+    except ValueError:
+        raise UserError(f"--session {value!r}: give a session number") from None
+    if store is None:
+        raise ValueError("period('session', ...) needs the store")
+    found = [s for s in store.sessions() if s.id == sid]
+    if not found:
+        raise UserError(f"no session {sid} in the history")
+    session = found[0]
+    return session.started_at, math.ceil(session.end), f"session {sid}"
+
+
+# --- the summary -------------------------------------------------------------------------
+
+
+def load_summary(store: Store, since: float, until: float, label: str,
+                 after_presence_s: float, now: float | None = None) -> HistorySummary:
+    """Read the period, the one before it (same length) and recent discomfort; summarize."""
+    now = time.time() if now is None else now
+    length = until - since
+    return summarize_history(
+        since=since, until=until, label=label,
+        samples=store.samples(since, until),
+        reminders=store.reminders(since, until),
+        breaks=store.breaks(since, until),
+        after_presence_s=after_presence_s,
+        previous_samples=store.samples(since - length, since),
+        discomfort=store.discomfort(min(since, until - CARE_WINDOW_DAYS * 86400.0), until),
+        now=now,
+    )
+
+
+def _arrow(delta: float, higher_is_better: bool) -> str:
+    if delta == 0:
+        return "→"
+    better = (delta > 0) == higher_is_better
+    arrow = "↑" if delta > 0 else "↓"
+    return f"[green]{arrow}[/]" if better else f"[red]{arrow}[/]"
+
+
+def _posture_table(s: HistorySummary) -> Table:
+    st = s.stats
+    table = Table(title=f"Posture, {s.label}", show_header=False)
+    table.add_column("what")
+    table.add_column("value", justify="right")
+    table.add_row("time at the desk", format_duration(st.present_s))
+    table.add_row("away", format_duration(st.away_s))
+    for state in ("good", "caution", "poor"):
+        table.add_row(f"{state} (of judged time)", f"{st.percent[state]:.1f} %")
+    ep = st.episodes
+    table.add_row("posture episodes", f"{ep.count} (longest {format_duration(ep.longest_s)}, "
+                  f"total {format_duration(ep.total_s)})")
+    table.add_row("breaks taken / due", f"{s.breaks_taken} / {s.breaks_due} "
+                  f"({s.breaks_natural} on your own, {s.breaks_reminded} after a reminder)")
+    if s.mean_distance_cm is not None:
+        table.add_row("average screen distance", f"{s.mean_distance_cm:.0f} cm")
+    for kind, r in sorted(s.reminders.items()):
+        table.add_row(f"{kind} reminders", f"{r['count']} ({r['snoozed']} snoozed, "
+                      f"{r['dismissed']} dismissed)")
+    return table
+
+
+def _discomfort_table(s: HistorySummary) -> Table:
+    table = Table(title="Discomfort you logged")
+    for col in ("area", "latest", "mean", "entries"):
+        table.add_column(col, justify="left" if col == "area" else "right")
+    for area, d in s.discomfort.items():
+        table.add_row(area.replace("_", " "), f"{d.latest}/10", f"{d.mean:.1f}", str(d.count))
+    return table
+
+
+def print_summary(summary: HistorySummary, console: Console) -> None:
+    """Posture and discomfort side by side, then the main issue, the trend, care text."""
+    if summary.stats.present_s == 0 and summary.stats.away_s == 0:
+        console.print(f"No posture history for {summary.label}.")
+    tables: list[Table] = [_posture_table(summary)]
+    if summary.discomfort:
+        tables.append(_discomfort_table(summary))
+    grid = Table.grid(padding=(0, 2))
+    for _ in tables:
+        grid.add_column(vertical="top")
+    grid.add_row(*tables)
+    console.print(grid)
+    for title, issue in (("Main issue", summary.dominant_issue),
+                         ("Set-up", summary.setup_issue)):
+        if issue:
+            console.print(f"[bold]{title}:[/] {issue.label} ({format_duration(issue.seconds)})."
+                          f" {issue.suggestion}")
+    t = summary.trend
+    if t is None:
+        console.print("Trend: nothing to compare with in the previous period.")
+    else:
+        desk = ("+" if t.present_s_delta >= 0 else "-") + format_duration(abs(t.present_s_delta))
+        console.print(f"Trend vs the previous period: good {_arrow(t.good_pct_delta, True)} "
+                      f"{t.good_pct_delta:+.1f} pts, poor {_arrow(t.poor_pct_delta, False)} "
+                      f"{t.poor_pct_delta:+.1f} pts, time at the desk {desk}")
+    if summary.care_text:
+        console.print(f"[bold yellow]{summary.care_text}[/]")
+
+
+# --- per day / per session ---------------------------------------------------------------
+
+
+def _local_days(since: float, until: float) -> list[tuple[str, float, float]]:
+    day = datetime.fromtimestamp(since).date()
+    out = []
+    while (lo := max(since, _midnight(day))) < until:
+        hi = min(until, _midnight(day + timedelta(days=1)))
+        out.append((day.isoformat(), lo, hi))
+        day += timedelta(days=1)
+    return out
+
+
+def _row(key: dict[str, Any], samples: list[SampleRow], reminders: int, breaks: int,
+         after_presence_s: float) -> dict[str, Any]:
+    st = posture_stats(samples)
+    return {**key, "time_at_desk_s": st.present_s, "good_pct": st.percent["good"],
+            "caution_pct": st.percent["caution"], "poor_pct": st.percent["poor"],
+            "episodes": st.episodes.count, "reminders": reminders, "breaks": breaks,
+            "breaks_due": breaks_due(st.present_s, after_presence_s)}
+
+
+def history_rows(store: Store, by: str, since: float, until: float | None = None,
+                 after_presence_s: float = 3000.0) -> list[dict[str, Any]]:
+    """One dict per local day (with any samples) or per session, oldest first."""
+    until = time.time() if until is None else until
+    if by == "day":
+        rows = []
+        for day, lo, hi in _local_days(since, until):
+            samples = store.samples(lo, hi)
+            if samples:
+                rows.append(_row({"date": day}, samples, len(store.reminders(lo, hi)),
+                                 len(store.breaks(lo, hi)), after_presence_s))
+        return rows
+    if by == "session":
+        rows = []
+        for s in store.sessions(since, until):
+            lo, hi = max(since, s.started_at), min(until, math.ceil(s.end))
+            samples = [r for r in store.samples(lo, hi) if r.session_id == s.id]
+            reminders = [r for r in store.reminders(lo, hi) if r.session_id == s.id]
+            breaks = [b for b in store.breaks(lo, hi) if b.session_id == s.id]
+            key = {"session": s.id, "date": datetime.fromtimestamp(s.started_at).date()
+                   .isoformat()}
+            rows.append(_row(key, samples, len(reminders), len(breaks), after_presence_s))
+        return rows
+    raise UserError(f"history by {by!r}: use 'day' or 'session'")
+
+
+def print_history(rows: list[dict[str, Any]], console: Console) -> None:
+    if not rows:
+        console.print("No history in that period.")
+        return
+    table = Table(title="History")
+    if "session" in rows[0]:
+        table.add_column("session", justify="right")
+    for col in ("date", "at desk", "good", "caution", "poor", "episodes", "reminders",
+                "breaks"):
+        table.add_column(col, justify="left" if col == "date" else "right")
+    for r in rows:
+        cells = [str(r["session"])] if "session" in r else []
+        cells += [r["date"], format_duration(r["time_at_desk_s"]), f"{r['good_pct']:.0f} %",
+                  f"{r['caution_pct']:.0f} %", f"{r['poor_pct']:.0f} %", str(r["episodes"]),
+                  str(r["reminders"]), f"{r['breaks']} / {r['breaks_due']}"]
+        table.add_row(*cells)
+    console.print(table)
+
+
+# --- export and forget -------------------------------------------------------------------
+
+
+def _sample_dict(row: SampleRow) -> dict[str, Any]:
+    d = asdict(row)
+    d["time"] = datetime.fromtimestamp(row.t).astimezone().isoformat()
+    d["state"] = str(row.state)
+    return {k: d[k] for k in _SAMPLE_FIELDS}
+
+
+def export(store: Store, fmt: str, since: float, out: TextIO,
+           until: float | None = None) -> int:
+    """Write the history from `since`; returns the number of sample rows written.
+
+    CSV is one table of per-second samples; JSON is one document with sessions, samples,
+    reminders, breaks and discomfort.
+    """
+    until = time.time() + 1 if until is None else until
+    samples = [_sample_dict(r) for r in store.samples(since, until)]
+    if fmt == "csv":
+        writer = csv.DictWriter(out, fieldnames=_SAMPLE_FIELDS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(samples)
+    elif fmt == "json":
+        doc = {
+            "sessions": [asdict(s) for s in store.sessions(since, until)],
+            "samples": samples,
+            "reminders": [dict(asdict(r), kind=str(r.kind))
+                          for r in store.reminders(since, until)],
+            "breaks": [asdict(b) for b in store.breaks(since, until)],
+            "discomfort": [asdict(d) for d in store.discomfort(since, until)],
+        }
+        json.dump(doc, out, indent=1)
+        out.write("\n")
+    else:
+        raise UserError(f"export format {fmt!r}: use 'csv' or 'json'")
+    return len(samples)
+
+
+def forget(store: Store, before: float | None) -> dict[str, int]:
+    """Delete history older than `before` (None: everything); returns counts per kind.
+
+    The counts are taken just before deleting (samples counted in SQL, per day).
+    """
+    sessions = store.sessions(None, before)
+    hi = before if before is not None else max((math.ceil(s.end) + 1 for s in sessions),
+                                               default=0)
+    lo = min((s.started_at for s in sessions), default=hi)
+    counts = {
+        "sessions": sum(1 for s in sessions if before is None or s.end < before),
+        "samples": sum(sum(by_state.values())
+                       for by_state in store.state_seconds_by_day(lo, hi).values()),
+        "reminders": len(store.reminders(-math.inf, hi if before is not None else math.inf)),
+        "breaks": len(store.breaks(-math.inf, hi if before is not None else math.inf)),
+        "discomfort": len(store.discomfort(-math.inf,
+                                           hi if before is not None else math.inf)),
+    }
+    removed = store.forget(before)
+    counts["total"] = removed
+    return counts
