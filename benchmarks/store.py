@@ -7,7 +7,8 @@ Prints:
 - for 90 days of 8-hour sessions at 2 Hz (generated straight into a temp database with
   executemany, one transaction per day): the time to open the Store (integrity check
   included), to read samples(since, until) over the 90 days, and to run summary-style
-  aggregates in SQL (seconds per state per day; time per state, mean score, main rules).
+  aggregates in SQL (seconds per state per day; time per state, mean score, main rules),
+  and the real history.load_summary() (what `summary --since DATE` runs) over the range.
 
 Targets: summary over 90 days within 1 s; at most 5 MB per 8-hour day.
 
@@ -28,6 +29,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from posture_watch import history  # noqa: E402
 from posture_watch.core.types import Level, PostureState, RuleResult, State  # noqa: E402
 from posture_watch.store import Store  # noqa: E402
 
@@ -187,6 +189,12 @@ def main() -> None:
             RULES_SQL, (since, until)).fetchall())
         print(f"  {'summary total (target <= 1 s)':<44} {time.perf_counter() - started:7.3f} s")
         timed("sessions() over the range", lambda: store.sessions(since, until))
+        summary = timed(f"history.load_summary() over {args.days_read} days (target <= 1 s)",
+                        lambda: history.load_summary(store, since, until, "bench", 3000.0,
+                                                     now=until))
+        assert isinstance(summary, history.HistorySummary)
+        print(f"    ({summary.stats.present_s:,} s at the desk, "
+              f"{summary.stats.episodes.count:,} episodes)")
         conn.close()
         store.close()
 
