@@ -22,6 +22,8 @@ from posture_watch.core.history_summary import (
     HistorySummary,
     breaks_due,
     posture_stats,
+    rollup,
+    rollup_is_current,
     summarize_history,
 )
 from posture_watch.core.messages import format_duration
@@ -95,18 +97,52 @@ def _session_period(value: str | None, store: Store | None) -> tuple[float, floa
 # --- the summary -------------------------------------------------------------------------
 
 
+def day_rollups(store: Store, since: float, until: float,
+                settled: float) -> list[dict[str, Any]]:
+    """Rollups of [since, until) split at local midnights, oldest first.
+
+    A whole local day that ended by `settled` comes from the store's cache (computed and
+    stored once when missing); the rest (a partial first or last day, today) is computed
+    from its rows every time.
+    """
+    cached = store.cached_rollups(since, until)
+    out = []
+    for day, lo, hi in _local_days(since, until):
+        whole = (lo == _midnight(date.fromisoformat(day)) and float(lo).is_integer()
+                 and hi == _midnight(date.fromisoformat(day) + timedelta(days=1))
+                 and float(hi).is_integer() and hi <= settled)
+        if not whole:
+            out.append(rollup(store.samples(lo, hi)))
+            continue
+        data = cached.get((int(lo), int(hi)))
+        if not rollup_is_current(data):
+            data = store.rollup_day(int(lo), int(hi), rollup)
+        out.append(data)
+    return out
+
+
 def load_summary(store: Store, since: float, until: float, label: str,
                  after_presence_s: float, now: float | None = None) -> HistorySummary:
-    """Read the period, the one before it (same length) and recent discomfort; summarize."""
+    """Read the period, the one before it (same length) and recent discomfort; summarize.
+
+    Posture comes from per-day rollups (see day_rollups): the same figures as the rows,
+    without reading months of them."""
     now = time.time() if now is None else now
     length = until - since
+    if math.isfinite(since) and math.isfinite(until):
+        settled = min(now, time.time())  # a day still going on is never stored
+        posture: dict[str, Any] = {
+            "rollups": day_rollups(store, since, until, settled),
+            "previous_rollups": day_rollups(store, since - length, since, settled)}
+    else:
+        posture = {"samples": store.samples(since, until),
+                   "previous_samples": store.samples(since - length, since)}
     return summarize_history(
         since=since, until=until, label=label,
-        samples=store.samples(since, until),
         reminders=store.reminders(since, until),
         breaks=store.breaks(since, until),
         after_presence_s=after_presence_s,
-        previous_samples=store.samples(since - length, since),
+        **posture,
         discomfort=store.discomfort(min(since, until - CARE_WINDOW_DAYS * 86400.0), until),
         now=now,
     )

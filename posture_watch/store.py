@@ -13,6 +13,10 @@ Why it looks the way it does:
 - A corrupt file is moved aside (never deleted) and a new database is started.
 - The schema is versioned with PRAGMA user_version and an ordered list of migrations run
   in one transaction.
+- Summaries over months read per-day rollups (one small JSON row per completed local day)
+  instead of millions of rows. A flush deletes the rollups of the days it writes into and
+  forget those of the days it cuts into, so a rollup always matches its day's rows; one is
+  stored only if no other write landed since its rows were read.
 """
 
 from __future__ import annotations
@@ -149,11 +153,26 @@ def _v3_discomfort(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX discomfort_t ON discomfort (t)")
 
 
+def _v4_day_rollups(conn: sqlite3.Connection) -> None:
+    """v4: a cache of per-local-day summary figures, keyed by the day's [lo, hi) seconds.
+
+    Derived data only (rebuilt from samples when missing), so dropping rows is always safe.
+    """
+    conn.execute("""
+        CREATE TABLE day_rollups (
+            lo INTEGER NOT NULL,
+            hi INTEGER NOT NULL,
+            data TEXT NOT NULL,
+            PRIMARY KEY (lo, hi)
+        ) WITHOUT ROWID""")
+
+
 # MIGRATIONS[i] takes the schema from version i to i + 1. Append only; never edit one.
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _v1_create,
     _v2_reminder_response,
     _v3_discomfort,
+    _v4_day_rollups,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -623,12 +642,57 @@ class Store:
         """
         self.flush()
         with self._reading() as conn:
-            names = self._names(conn)
-            rows = conn.execute(_SELECT_SAMPLES, (math.ceil(since), math.ceil(until))).fetchall()
+            return self._read_samples(conn, since, until)
+
+    def _read_samples(self, conn: sqlite3.Connection, since: float,
+                      until: float) -> list[SampleRow]:
+        names = self._names(conn)
+        rows = conn.execute(_SELECT_SAMPLES, (math.ceil(since), math.ceil(until))).fetchall()
         states = _CODE_STATE
         return [SampleRow(t, sid, states[st], n, score, names.get(rule), dist, pitch, neck,
                           quality, names.get(note))
                 for t, sid, st, n, score, rule, dist, pitch, neck, quality, note in rows]
+
+    def cached_rollups(self, since: float, until: float) -> dict[tuple[int, int], Any]:
+        """Stored day rollups lying within [since, until), decoded: (lo, hi) -> data.
+
+        An undecodable row is left out (it will be computed again)."""
+        with self._reading() as conn:
+            rows = conn.execute("SELECT lo, hi, data FROM day_rollups WHERE lo >= ? AND "
+                                "hi <= ?", (math.floor(since), math.ceil(until))).fetchall()
+        out = {}
+        for lo, hi, data in rows:
+            try:
+                out[(lo, hi)] = json.loads(data)
+            except ValueError:
+                continue
+        return out
+
+    def rollup_day(self, lo: int, hi: int,
+                   compute: Callable[[list[SampleRow]], dict[str, Any]]) -> dict[str, Any]:
+        """compute(samples of [lo, hi)), stored as that day's rollup; returns it.
+
+        The rows are read and the rollup written in one transaction: if another
+        connection wrote in between, the write fails (SQLite refuses to upgrade a stale
+        read) and nothing is stored. A failed write is ignored: the rollup is still
+        returned. Only call this for a completed day.
+        """
+        self.flush()
+        with self._reading() as conn:
+            conn.execute("BEGIN")
+            try:
+                data = compute(self._read_samples(conn, lo, hi))
+            except BaseException:
+                self._rollback(conn)
+                raise
+            try:
+                conn.execute("INSERT OR REPLACE INTO day_rollups (lo, hi, data) VALUES "
+                             "(?, ?, ?)", (lo, hi, json.dumps(data, separators=(",", ":"))))
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._rollback(conn)
+                log.debug("history: day rollup %d-%d not stored: %s", lo, hi, exc)
+        return data
 
     def reminders(self, since: float, until: float) -> list[ReminderRow]:
         self.flush()
@@ -740,6 +804,10 @@ class Store:
         needed = {n for _, acc in batch for n in (acc.main_rule(), acc.note) if n}
         self._intern(conn, needed - ids.keys(), ids)
         conn.executemany(_INSERT_SAMPLE, self._sample_rows(batch, ids, real))
+        if batch:  # the rollups of the days written into no longer hold
+            seconds = [second for (_, second), _ in batch]
+            conn.execute("DELETE FROM day_rollups WHERE lo <= ? AND hi > ?",
+                         (max(seconds), min(seconds)))
         conn.executemany(
             "INSERT INTO reminders (session_id, t, kind, title, message, reason, response) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -845,6 +913,9 @@ class Store:
         tables = ("samples", "reminders", "breaks", "sessions", "discomfort")
         for table, (clause, args) in zip(tables, where, strict=True):
             removed += conn.execute(f"DELETE FROM {table}{clause}", args).rowcount
+        # derived data, not counted: the rollups of every day the cut reaches into
+        conn.execute("DELETE FROM day_rollups" + (" WHERE lo < ?" if before is not None
+                                                  else ""), where[0][1])
         conn.execute("COMMIT")
         return removed
 

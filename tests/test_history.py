@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import random
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -350,7 +351,7 @@ def test_migration_v2_to_v3_keeps_data(tmp_path: Path) -> None:
     conn.close()
     with Store(db, now=Clock(NOW)) as s:
         check = sqlite3.connect(db)
-        assert check.execute("PRAGMA user_version").fetchone()[0] == 3 == store_mod.SCHEMA_VERSION
+        assert check.execute("PRAGMA user_version").fetchone()[0] == 4 == store_mod.SCHEMA_VERSION
         check.close()
         assert [r.id for r in s.sessions()] == [1]
         assert [(r.state, r.distance_cm) for r in s.samples(START, START + 2)] == [
@@ -369,3 +370,124 @@ def test_dominant_issue_counts_only_non_good_seconds() -> None:
                              breaks=[], after_presence_s=300, now=10)
     assert s.dominant_issue is not None and s.dominant_issue.rule == "head_roll"
     assert s.setup_issue is None
+
+
+# --- per-day rollups ---------------------------------------------------------------------
+
+
+def random_blocks(rng: random.Random, n: int) -> list[tuple[int, PostureState | None]]:
+    """Blocks of 1-12 s of random states; None is a gap (no samples) of that length."""
+    kinds = [(State.GOOD, None), (State.GOOD, "screen_too_close"),
+             (State.CAUTION, "forward_head"), (State.POOR, "slouch"),
+             (State.CAUTION, "screen_too_close"), (State.AWAY, None), (State.UNKNOWN, None)]
+    blocks: list[tuple[int, PostureState | None]] = []
+    for _ in range(n):
+        if rng.random() < 0.1:
+            blocks.append((rng.randint(1, 9), None))
+            continue
+        kind, rule = rng.choice(kinds)
+        dist = None if kind is State.AWAY else rng.choice((48.3, 55.5, 60.1, 71.7))
+        level = Level.POOR if kind is State.POOR else Level.CAUTION
+        blocks.append((rng.randint(1, 12), state(kind, rule, level, dist)))
+    return blocks
+
+
+def write_blocks(s: Store, sid: int, start: float,
+                 blocks: list[tuple[int, PostureState | None]]) -> float:
+    t = start
+    for seconds, st in blocks:
+        t = t + seconds if st is None else write_seconds(s, sid, t, [(seconds, st)])
+    return t
+
+
+def rows_summary(s: Store, since: float, until: float) -> hs.HistorySummary:
+    """The row-by-row path: what load_summary gave before rollups."""
+    length = until - since
+    return hs.summarize_history(
+        since=since, until=until, label="x", samples=s.samples(since, until),
+        reminders=s.reminders(since, until), breaks=s.breaks(since, until),
+        after_presence_s=AFTER_PRESENCE_S, previous_samples=s.samples(since - length, since),
+        discomfort=s.discomfort(min(since, until - history.CARE_WINDOW_DAYS * 86400.0), until),
+        now=NOW)
+
+
+def cached_days(db: Path) -> set[tuple[int, int]]:
+    conn = sqlite3.connect(db)
+    try:
+        return {(lo, hi) for lo, hi in conn.execute("SELECT lo, hi FROM day_rollups")}
+    finally:
+        conn.close()
+
+
+def test_rollups_give_the_row_by_row_summary(tmp_path: Path) -> None:
+    db = tmp_path / "history.sqlite3"
+    rng = random.Random(3)
+    s = Store(db, now=Clock(NOW))
+    for back in range(9, -1, -1):  # ten days, today included, two sessions a day
+        day_start = midnight(DAY - timedelta(days=back))
+        for hour in (10, 14):
+            sid = new_session(s, day_start + hour * 3600)
+            s.end_session(sid, write_blocks(s, sid, day_start + hour * 3600,
+                                            random_blocks(rng, 60)))
+    # a session across midnight: one poor run of 30 s before and 20 s after it
+    two_days_ago = midnight(DAY - timedelta(days=2))
+    sid = new_session(s, two_days_ago - 100)
+    end = write_blocks(s, sid, two_days_ago - 100, [
+        (70, state(State.GOOD, dist=60.1)), (30, state(State.POOR, "slouch", Level.POOR)),
+        (20, state(State.POOR, "slouch", Level.POOR)), (5, state(State.GOOD))])
+    s.end_session(sid, end)
+    assert [len(r) for r in history._local_days(two_days_ago - 30, two_days_ago + 20)] == [3, 3]
+    across = hs.summarize_history(since=two_days_ago - 30, until=two_days_ago + 20, label="x",
+                                  samples=s.samples(two_days_ago - 30, two_days_ago + 20),
+                                  reminders=[], breaks=[], after_presence_s=300, now=NOW)
+    assert across.stats.episodes == hs.Episodes(1, 50, 50)
+
+    since, until = midnight(DAY - timedelta(days=4)), midnight(DAY + timedelta(days=1))
+    expected = rows_summary(s, since, until).to_dict()
+    assert expected["stats"]["episodes"]["count"] > 10 and expected["trend"] is not None
+    first = history.load_summary(s, since, until, "x", AFTER_PRESENCE_S, now=NOW)
+    assert first.to_dict() == expected
+    # the nine completed days of both periods are cached; today is not
+    days = {(int(midnight(DAY - timedelta(days=b))), int(midnight(DAY - timedelta(days=b - 1))))
+            for b in range(1, 10)}
+    assert cached_days(db) == days
+    assert history.load_summary(s, since, until, "x", AFTER_PRESENCE_S, now=NOW).to_dict() \
+        == expected
+    # a session in a cached day's afternoon, written later: that day's rollup is dropped
+    sid = new_session(s, two_days_ago + 20 * 3600)
+    s.end_session(sid, write_seconds(s, sid, two_days_ago + 20 * 3600,
+                                     [(30, state(State.POOR, "slouch", Level.POOR))]))
+    assert cached_days(db) == days - {(int(two_days_ago), int(two_days_ago + 86400))}
+    expected = rows_summary(s, since, until).to_dict()
+    assert history.load_summary(s, since, until, "x", AFTER_PRESENCE_S, now=NOW).to_dict() \
+        == expected
+    assert cached_days(db) == days
+    # a period not starting at midnight (partial first day) gives the same as well
+    assert history.load_summary(s, since + 3600.5, until, "x", AFTER_PRESENCE_S,
+                                now=NOW).to_dict() == {
+        **rows_summary(s, since + 3600.5, until).to_dict(), "period": {
+            "since": since + 3600.5, "until": until, "label": "x"}}
+    # forgetting drops the rollups of the days it cuts into
+    s.forget(two_days_ago + 3600)
+    assert cached_days(db) == {d for d in days if d[0] >= two_days_ago + 3600}
+    s.forget(None)
+    assert cached_days(db) == set()
+    s.close()
+
+
+def test_a_stale_rollup_format_is_computed_again(tmp_path: Path) -> None:
+    db = tmp_path / "history.sqlite3"
+    with Store(db, now=Clock(NOW)) as s:
+        sid = new_session(s, PREV_START)
+        s.end_session(sid, write_seconds(s, sid, PREV_START, PREVIOUS))
+        since, until = midnight(DAY - timedelta(days=1)), midnight(DAY)
+        expected = rows_summary(s, since, until).to_dict()
+        conn = sqlite3.connect(db)
+        conn.execute("INSERT INTO day_rollups VALUES (?, ?, '{\"format\": [0]}')",
+                     (int(since), int(until)))
+        conn.commit()
+        conn.close()
+        assert history.load_summary(s, since, until, "x", AFTER_PRESENCE_S,
+                                    now=NOW).to_dict() == expected
+        assert s.cached_rollups(since, until)[(int(since), int(until))]["format"] \
+            == hs.ROLLUP_FORMAT

@@ -217,11 +217,14 @@ def test_control_commands_change_the_monitor_and_sigterm_flushes(tmp_path: Path)
     assert control(tmp_path, "status").returncode == 2  # gone, and it says so
 
 
-def run_until_stopped(tmp_path: Path, *extra: str) -> tuple[int, str, str, dict]:
-    """Start `run` on the upright clip, wait for it, `stop` it: exit code, output, status."""
+def run_until_stopped(tmp_path: Path, *extra: str,
+                      linger_s: float = 0.0) -> tuple[int, str, str, dict]:
+    """Start `run` on the upright clip, wait for it (and `linger_s` more), `stop` it:
+    exit code, output, first status."""
     proc = start_run(tmp_path, RECORDINGS / "upright_hopper.mp4", *extra)
     try:
         first = wait_until_running(tmp_path, proc)
+        time.sleep(linger_s)
         assert control(tmp_path, "stop").returncode == 0
         out, err = proc.communicate(timeout=60)
     finally:

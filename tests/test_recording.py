@@ -40,13 +40,17 @@ def test_analyze_save_records_the_session(tmp_path: Path) -> None:
 
 
 def test_run_records_a_live_session(tmp_path: Path) -> None:
-    code, _, err, _ = run_until_stopped(tmp_path)
+    code, _, err, _ = run_until_stopped(tmp_path, linger_s=3.0)
     assert code == 0, err
     with Store(tmp_path / "data" / "history.sqlite3") as store:
         [session] = store.sessions()
         assert session.kind == "camera" and session.ended_at is not None
         rows = store.samples(session.started_at, session.ended_at + 1)
-        assert rows and {row.state for row in rows} <= {"good", "unknown"}
+        assert len(rows) >= 3, rows  # a row for each second it watched
+        states = {row.state for row in rows}
+        # The clip is upright throughout; while the detector warms up a second may read
+        # unknown (or, on a loaded machine, away), but never a posture problem.
+        assert "good" in states and not states & {"caution", "poor"}, states
 
 
 def test_a_killed_run_keeps_what_it_recorded(tmp_path: Path) -> None:

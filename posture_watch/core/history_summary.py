@@ -4,6 +4,10 @@ breaks, the main issue, the trend against the previous period, and logged discom
 Works on the store's plain rows (or anything with the same attributes): one row per
 session-second, so a row count is a number of seconds. No database, no clock: the caller
 passes the rows and `now`.
+
+Long periods can be summarized from per-day rollups instead (see `rollup` and
+`combine_rollups`): small JSON-ready figures of one local day that add up to exactly what
+the rows of those days give, episodes running across midnight included.
 """
 
 from __future__ import annotations
@@ -11,9 +15,10 @@ from __future__ import annotations
 import math
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from fractions import Fraction
 from typing import Any, Protocol
 
 from posture_watch.core.messages import rule_label, suggestion_for_rule
@@ -141,23 +146,36 @@ class HistorySummary:
 # --- posture -----------------------------------------------------------------------------
 
 
-def _runs(rows: Sequence[SampleLike]) -> Iterable[int]:
-    """Durations (s) of caution/poor runs, per session; a good/away/unknown row or a gap of
-    more than MAX_GAP_S seconds between rows ends a run."""
+def _session_runs(session_rows: Sequence[SampleLike]) -> list[tuple[int, int]]:
+    """(first, last second) of each caution/poor run of one session's rows in time order;
+    a good/away/unknown row or a gap of more than MAX_GAP_S seconds between rows ends a
+    run. The last run may still be open at the last row."""
+    runs = []
+    start = last = None
+    for row in session_rows:
+        bad = row.state in (State.CAUTION, State.POOR)
+        if last is not None and (not bad or row.t - last > MAX_GAP_S):
+            runs.append((start, last))
+            start = last = None
+        if bad:
+            start = row.t if start is None else start
+            last = row.t
+    if last is not None:
+        runs.append((start, last))
+    return runs  # type: ignore[return-value]
+
+
+def _by_session(rows: Iterable[SampleLike]) -> dict[int, list[SampleLike]]:
     by_session: dict[int, list[SampleLike]] = defaultdict(list)
     for row in rows:
         by_session[row.session_id].append(row)
-    for session_rows in by_session.values():
-        start = last = None
-        for row in sorted(session_rows, key=lambda r: r.t):
-            bad = row.state in (State.CAUTION, State.POOR)
-            if last is not None and (not bad or row.t - last > MAX_GAP_S):
-                yield last + 1 - start
-                start = last = None
-            if bad:
-                start = row.t if start is None else start
-                last = row.t
-        if last is not None:
+    return by_session
+
+
+def _runs(rows: Sequence[SampleLike]) -> Iterable[int]:
+    """Durations (s) of caution/poor runs, per session (see _session_runs)."""
+    for session_rows in _by_session(rows).values():
+        for start, last in _session_runs(sorted(session_rows, key=lambda r: r.t)):
             yield last + 1 - start
 
 
@@ -166,24 +184,31 @@ def episodes(rows: Sequence[SampleLike]) -> Episodes:
     return Episodes(len(lengths), max(lengths, default=0), sum(lengths))
 
 
-def posture_stats(rows: Sequence[SampleLike]) -> PostureStats:
-    counts = Counter(row.state for row in rows)
-    judged = sum(counts[s] for s in JUDGED)
-    percent = {s.value: round(100.0 * counts[s] / judged, 1) if judged else 0.0
+def _stats(counts: Mapping[State, int], rows: int, eps: Episodes) -> PostureStats:
+    judged = sum(counts.get(s, 0) for s in JUDGED)
+    percent = {s.value: round(100.0 * counts.get(s, 0) / judged, 1) if judged else 0.0
                for s in JUDGED}
-    away = counts[State.AWAY]
-    return PostureStats(len(rows) - away, away, judged, percent, episodes(rows))
+    away = counts.get(State.AWAY, 0)
+    return PostureStats(rows - away, away, judged, percent, eps)
 
 
-def _top_issue(rows: Sequence[SampleLike], posture: bool) -> Issue | None:
-    """The rule that was the main finding for the most seconds (ties: by name)."""
-    seconds = Counter(row.rule for row in rows
-                      if row.rule and (row.rule in POSTURE_RULES) == posture
-                      and (not posture or row.state in (State.CAUTION, State.POOR)))
+def posture_stats(rows: Sequence[SampleLike]) -> PostureStats:
+    return _stats(Counter(row.state for row in rows), len(rows), episodes(rows))
+
+
+def _issue(seconds: Mapping[str, int]) -> Issue | None:
+    """The rule with the most seconds (ties: by name)."""
     if not seconds:
         return None
     rule, n = min(seconds.items(), key=lambda kv: (-kv[1], kv[0]))
     return Issue(rule, rule_label(rule), n, suggestion_for_rule(rule))
+
+
+def _top_issue(rows: Sequence[SampleLike], posture: bool) -> Issue | None:
+    """The rule that was the main finding for the most seconds (ties: by name)."""
+    return _issue(Counter(row.rule for row in rows
+                          if row.rule and (row.rule in POSTURE_RULES) == posture
+                          and (not posture or row.state in (State.CAUTION, State.POOR))))
 
 
 def _mean_distance(rows: Sequence[SampleLike]) -> float | None:
@@ -192,14 +217,151 @@ def _mean_distance(rows: Sequence[SampleLike]) -> float | None:
     return round(statistics.fmean(values), 1) if values else None
 
 
+def _trend(current: PostureStats, before: PostureStats) -> Trend:
+    return Trend(round(current.percent["good"] - before.percent["good"], 1),
+                 round(current.percent["poor"] - before.percent["poor"], 1),
+                 current.present_s - before.present_s)
+
+
 def trend(current: PostureStats, previous_rows: Sequence[SampleLike]) -> Trend | None:
     """None when the previous period holds no rows to compare with."""
     if not previous_rows:
         return None
-    before = posture_stats(previous_rows)
-    return Trend(round(current.percent["good"] - before.percent["good"], 1),
-                 round(current.percent["poor"] - before.percent["poor"], 1),
-                 current.present_s - before.present_s)
+    return _trend(current, posture_stats(previous_rows))
+
+
+# --- per-day rollups ---------------------------------------------------------------------
+
+# What a rollup's episode figures depend on: a rollup made with other values is stale.
+ROLLUP_FORMAT = [1, MAX_GAP_S, MIN_EPISODE_S]
+
+
+def rollup(rows: Iterable[SampleLike]) -> dict[str, Any]:
+    """The figures of one stretch of rows (a local day), JSON-ready.
+
+    - states: seconds per state; rules: [state, rule, seconds] for each rule seen;
+    - distances: [value, count] for each distinct finite distance (an exact mean later);
+    - sessions: session id (str) -> [first second, last second, head, tail, count,
+      longest, total], where head is the [start, last] run of caution/poor that begins
+      at the first row, tail the one still open at the last row (both None when there is
+      none; the same run when one run covers both), and count/longest/total describe the
+      complete runs in between that are episodes (at least MIN_EPISODE_S long).
+    """
+    states: Counter[str] = Counter()
+    rules: Counter[tuple[str, str]] = Counter()
+    distances: Counter[float] = Counter()
+    rows = list(rows)
+    for row in rows:
+        state = row.state.value
+        states[state] += 1
+        if row.rule:
+            rules[(state, row.rule)] += 1
+        d = row.distance_cm
+        if d is not None and math.isfinite(d):
+            distances[d] += 1
+    sessions: dict[str, list[Any]] = {}
+    for sid, session_rows in _by_session(rows).items():
+        session_rows.sort(key=lambda r: r.t)
+        first, last = session_rows[0].t, session_rows[-1].t
+        runs = _session_runs(session_rows)
+        head = list(runs[0]) if runs and runs[0][0] == first else None
+        tail = list(runs[-1]) if runs and runs[-1][1] == last else None
+        inner = runs[(1 if head else 0):len(runs) - (1 if tail else 0)]
+        lengths = [b + 1 - a for a, b in inner if b + 1 - a >= MIN_EPISODE_S]
+        sessions[str(sid)] = [first, last, head, tail, len(lengths), max(lengths, default=0),
+                              sum(lengths)]
+    return {"format": ROLLUP_FORMAT, "states": dict(states),
+            "rules": [[st, rule, n] for (st, rule), n in rules.items()],
+            "distances": [[d, n] for d, n in distances.items()], "sessions": sessions}
+
+
+def rollup_is_current(data: object) -> bool:
+    """Whether a stored rollup was made with this version's figures and limits."""
+    return isinstance(data, dict) and data.get("format") == ROLLUP_FORMAT
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Rollups of consecutive stretches added up: what posture figures need."""
+
+    rows: int
+    states: dict[State, int]
+    rule_seconds: dict[tuple[State, str], int]
+    distances: dict[float, int]
+    episodes: Episodes
+
+
+def combine_rollups(rollups: Iterable[Mapping[str, Any]]) -> Totals:
+    """Add up rollups of consecutive stretches, given in time order.
+
+    A session's caution/poor run open at the end of one stretch goes on into the next
+    when that stretch starts with one within MAX_GAP_S seconds, as it would row by row.
+    """
+    states: Counter[State] = Counter()
+    rules: Counter[tuple[State, str]] = Counter()
+    distances: Counter[float] = Counter()
+    open_runs: dict[int, tuple[int, int]] = {}
+    lengths = [0, 0, 0]  # count, longest, total
+
+    def emit(run: tuple[int, int]) -> None:
+        n = run[1] + 1 - run[0]
+        if n >= MIN_EPISODE_S:
+            lengths[0] += 1
+            lengths[1] = max(lengths[1], n)
+            lengths[2] += n
+
+    for data in rollups:
+        for st, n in data["states"].items():
+            states[State(st)] += n
+        for st, rule, n in data["rules"]:
+            rules[(State(st), rule)] += n
+        for d, n in data["distances"]:
+            distances[d] += n
+        for key, (_first, _last, head, tail, count, longest, total) in data["sessions"].items():
+            sid = int(key)
+            run = open_runs.pop(sid, None)
+            whole = head is not None and head == tail
+            joined = run is not None and head is not None and head[0] - run[1] <= MAX_GAP_S
+            if run is not None and not joined:
+                emit(run)
+            if head is not None:
+                head = (run[0] if joined else head[0], head[1])  # type: ignore[index]
+            if whole:
+                open_runs[sid] = head  # type: ignore[assignment]
+                continue
+            if head is not None:
+                emit(head)
+            lengths[0] += count
+            lengths[1] = max(lengths[1], longest)
+            lengths[2] += total
+            if tail is not None:
+                open_runs[sid] = (tail[0], tail[1])
+    for run in open_runs.values():
+        emit(run)
+    return Totals(sum(states.values()), dict(states), dict(rules), dict(distances),
+                  Episodes(*lengths))
+
+
+def _totals_stats(totals: Totals) -> PostureStats:
+    return _stats(totals.states, totals.rows, totals.episodes)
+
+
+def _totals_issue(totals: Totals, posture: bool) -> Issue | None:
+    seconds: Counter[str] = Counter()
+    for (st, rule), n in totals.rule_seconds.items():
+        if (rule in POSTURE_RULES) == posture and (not posture
+                                                   or st in (State.CAUTION, State.POOR)):
+            seconds[rule] += n
+    return _issue(seconds)
+
+
+def _totals_mean_distance(totals: Totals) -> float | None:
+    """statistics.fmean of the values, exactly: fsum is the correctly rounded exact sum."""
+    n = sum(totals.distances.values())
+    if not n:
+        return None
+    exact = sum((Fraction(d) * c for d, c in totals.distances.items()), Fraction(0))
+    return round(float(exact) / n, 1)
 
 
 # --- reminders and breaks ----------------------------------------------------------------
@@ -267,14 +429,34 @@ def care_text(reasons: Sequence[str]) -> str:
 
 
 def summarize_history(*, since: float, until: float, label: str,
-                      samples: Sequence[SampleLike], reminders: Iterable[ReminderLike],
+                      samples: Sequence[SampleLike] = (), reminders: Iterable[ReminderLike],
                       breaks: Iterable[BreakLike], after_presence_s: float,
                       previous_samples: Sequence[SampleLike] = (),
                       discomfort: Iterable[DiscomfortLike] = (),
-                      now: float) -> HistorySummary:
+                      now: float,
+                      rollups: Sequence[Mapping[str, Any]] | None = None,
+                      previous_rollups: Sequence[Mapping[str, Any]] | None = None,
+                      ) -> HistorySummary:
     """Summarize [since, until). `discomfort` may reach back before `since` (the care check
-    looks at the last weeks); the per-area figures use only entries inside the period."""
-    stats = posture_stats(samples)
+    looks at the last weeks); the per-area figures use only entries inside the period.
+
+    `rollups` / `previous_rollups` (consecutive stretches in time order, see `rollup`)
+    stand in for `samples` / `previous_samples` when given, with identical results.
+    """
+    if rollups is not None:
+        totals = combine_rollups(rollups)
+        stats = _totals_stats(totals)
+        mean_distance = _totals_mean_distance(totals)
+        dominant, setup = _totals_issue(totals, True), _totals_issue(totals, False)
+    else:
+        stats = posture_stats(samples)
+        mean_distance = _mean_distance(samples)
+        dominant, setup = _top_issue(samples, posture=True), _top_issue(samples, posture=False)
+    if previous_rollups is not None:
+        before = combine_rollups(previous_rollups)
+        change = _trend(stats, _totals_stats(before)) if before.rows else None
+    else:
+        change = trend(stats, previous_samples)
     kinds = Counter(str(b.kind) for b in breaks)
     entries = list(discomfort)
     reasons = care_reasons(entries, now)
@@ -283,10 +465,10 @@ def summarize_history(*, since: float, until: float, label: str,
         reminders=reminders_by_kind(reminders),
         breaks_natural=kinds["natural"], breaks_reminded=kinds["reminded"],
         breaks_due=breaks_due(stats.present_s, after_presence_s),
-        mean_distance_cm=_mean_distance(samples),
-        dominant_issue=_top_issue(samples, posture=True),
-        setup_issue=_top_issue(samples, posture=False),
-        trend=trend(stats, previous_samples),
+        mean_distance_cm=mean_distance,
+        dominant_issue=dominant,
+        setup_issue=setup,
+        trend=change,
         discomfort=discomfort_by_area(e for e in entries if since <= e.t < until),
         seek_help=bool(reasons),
         care_text=care_text(reasons) if reasons else None,
