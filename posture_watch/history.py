@@ -121,6 +121,14 @@ def day_rollups(store: Store, since: float, until: float,
     return out
 
 
+def warm_rollups(store: Store, days: int, now: float) -> None:
+    """Compute and cache the rollups of the last `days` completed local days that are not
+    cached yet, so the next long summary reads one row per day (run does this on exit)."""
+    today = _midnight(date.fromtimestamp(now))
+    day_rollups(store, _midnight(date.fromtimestamp(today) - timedelta(days=days)), today,
+                settled=now)
+
+
 def load_summary(store: Store, since: float, until: float, label: str,
                  after_presence_s: float, now: float | None = None) -> HistorySummary:
     """Read the period, the one before it (same length) and recent discomfort; summarize.

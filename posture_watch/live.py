@@ -118,6 +118,10 @@ class Monitor:
         elif name == "snooze":
             seconds = parse_duration(args.get("duration"))
             self.engine.snooze(now, seconds)
+            for sink in self._extra_sinks:
+                on_snooze = getattr(sink, "on_snooze", None)
+                if on_snooze is not None:
+                    on_snooze(now)
         elif name == "stop":
             self.stop.set()
         else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import tempfile
@@ -58,8 +59,17 @@ def load_profile(name: str) -> Baseline:
 
 
 def save_profile(name: str, baseline: Baseline) -> Path:
+    """Save as a JSON file (the profile's home) and keep a copy in the history store, so
+    the history knows the neutral each session was judged against."""
     path = _path(name)
     save_baseline_file(baseline, path)
+    from posture_watch.store import Store
+
+    try:
+        with Store() as store:
+            store.save_profile(name, baseline)
+    except UserError as exc:
+        logging.getLogger(__name__).warning("profile not copied into the history: %s", exc)
     return path
 
 

@@ -55,6 +55,12 @@ class SessionRecorder:
         else:
             self._close_away(state.t_s)
 
+    def on_snooze(self, t_s: float) -> None:
+        """The user snoozed: the reminders of the last ten minutes were answered so."""
+        now = self._start + t_s
+        self._store.respond_to_reminders(self.session_id, now - _REMINDED_WITHIN_S, now,
+                                         "snoozed")
+
     def _close_away(self, until: float) -> None:
         since, self._away_since = self._away_since, None
         if since is None or until - since < self._natural_break_s:

@@ -93,8 +93,7 @@ def run(config: Config, baseline: Baseline | None, models: app.ModelPaths,
                 finally:
                     server.close()
                     if history:
-                        history[1].close()
-                        history[0].close()
+                        _close_history(*history, config)
                     for sig, handler in previous.items():
                         signal.signal(sig, handler)
         finally:
@@ -114,6 +113,18 @@ def _open_history(config: Config, options: RunOptions,
     recorder = SessionRecorder(store, config, started_at=time.time() - camera.now(),
                                source=options.camera, kind="camera", profile=options.profile)
     return store, recorder
+
+
+def _close_history(store: Store, recorder: SessionRecorder, config: Config) -> None:
+    """End the session, and prepare the per-day summaries of past days for next time."""
+    from posture_watch.history import warm_rollups
+
+    recorder.close()
+    try:
+        warm_rollups(store, config.history.retention_days, time.time())
+    except UserError as exc:  # a read that failed: the summary will compute it later
+        print(f"posture-watch: {exc}", file=sys.stderr)
+    store.close()
 
 
 def _stop_on_signals(monitor: Monitor) -> dict[int, Any]:

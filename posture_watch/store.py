@@ -534,6 +534,26 @@ class Store:
                                     response))
         self._maybe_flush()
 
+    def respond_to_reminders(self, session_id: int, since: float, until: float,
+                             response: str) -> int:
+        """Mark the session's reminders fired in [since, until] (and not yet answered) with
+        the user's response; returns how many. Never raises: a failure is logged."""
+        if response not in _REMINDER_RESPONSES or response is None:
+            raise ValueError(f"reminder response must be one of {_REMINDER_RESPONSES}")
+        self.flush()  # reminders still in the buffer must be in the table first
+        with self._lock:
+            if self._conn is None:
+                return 0
+            try:
+                with self._conn:
+                    cursor = self._conn.execute(
+                        "UPDATE reminders SET response = ? WHERE session_id = ? AND t >= ? "
+                        "AND t <= ? AND response IS NULL", (response, session_id, since, until))
+                return cursor.rowcount
+            except sqlite3.Error as exc:
+                log.warning("could not record the reminder response: %s", exc)
+                return 0
+
     def add_break(self, session_id: int, start: float, end: float, kind: str) -> None:
         if kind not in _BREAK_KINDS:
             raise ValueError(f"break kind must be one of {_BREAK_KINDS}")

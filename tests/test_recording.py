@@ -11,7 +11,7 @@ import pytest
 
 from posture_watch.store import Store
 from tests.conftest import RECORDINGS, run_cli
-from tests.test_live import run_until_stopped, start_run, wait_until_running
+from tests.test_live import run_env, run_until_stopped, start_run, wait_until_running
 
 pytestmark = pytest.mark.model
 
@@ -110,3 +110,42 @@ def test_history_commands_on_a_saved_session(tmp_path: Path) -> None:
     assert refused.returncode == 2 and "--yes" in refused.stderr
     assert run_cli(*data, "forget", "--all", "--yes").returncode == 0
     assert json.loads(run_cli(*data, "export", "--format", "json").stdout)["sessions"] == []
+
+
+def test_snoozing_is_recorded_as_the_response_to_recent_reminders(tmp_path: Path) -> None:
+    import json as json_
+
+    config = tmp_path / "long.toml"
+    config.write_text(LONG.with_name("long_session.config.toml").read_text()
+                      + '\n[notifications]\nbackend = "none"\n')
+    proc = start_run(tmp_path, LONG, "--config", str(config))
+    try:
+        wait_until_running(tmp_path, proc)
+        deadline = time.monotonic() + 40
+        while time.monotonic() < deadline:  # the posture reminder comes at about 14 s
+            reply = run_cli("status", "--json", env=run_env(tmp_path))
+            if reply.returncode == 0 and json_.loads(reply.stdout)["reminders"] >= 1:
+                break
+            time.sleep(0.5)
+        assert run_cli("snooze", "10m", env=run_env(tmp_path)).returncode == 0
+        assert run_cli("stop", env=run_env(tmp_path)).returncode == 0
+        proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    with Store(tmp_path / "data" / "history.sqlite3") as store:
+        [session] = store.sessions()
+        reminders = store.reminders(session.started_at, time.time() + 1)
+        assert reminders and reminders[0].kind == "posture"
+        assert reminders[0].response == "snoozed"
+        # `run` left the per-day summaries of the past 90 days ready for the next summary.
+        assert len(store.cached_rollups(time.time() - 92 * 86400, time.time())) >= 89
+
+
+def test_a_saved_profile_is_kept_in_the_history_too(tmp_path: Path) -> None:
+    result = run_cli("--data-dir", str(tmp_path), "calibrate", str(LONG), "--from", "0:6",
+                     "--save", "desk")
+    assert result.returncode == 0, result.stderr
+    with Store(tmp_path / "history.sqlite3") as store:
+        kept = store.load_profile("desk")
+    assert kept is not None and kept.metrics["slouch_ratio"] > 0

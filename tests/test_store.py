@@ -696,3 +696,18 @@ def test_a_failed_read_is_a_user_error(store: Store) -> None:
     with pytest.raises(UserError, match=r"cannot read the history database .*: disk I/O error"):
         store.samples(T0, T0 + 1)
     faulty.error = None
+
+
+def test_a_response_marks_only_the_reminders_in_its_window(tmp_path: Path) -> None:
+    from posture_watch.core.types import Reminder, ReminderKind
+
+    with Store(tmp_path / "h.sqlite3", flush_every_s=3600) as store:
+        sid = store.start_session(started_at=1000.0, source="t", kind="camera", profile=None,
+                                  config_fingerprint="x")
+        for t in (1010.0, 1500.0, 1590.0):
+            store.add_reminder(sid, Reminder(t - 1000.0, ReminderKind.POSTURE, "p", "m"), t)
+        # The last two are still in the write buffer: they must be answered all the same.
+        assert store.respond_to_reminders(sid, 1400.0, 1600.0, "snoozed") == 2
+        assert store.respond_to_reminders(sid, 1400.0, 1600.0, "dismissed") == 0  # answered
+        responses = [r.response for r in store.reminders(0.0, 2000.0)]
+    assert responses == [None, "snoozed", "snoozed"]
