@@ -201,22 +201,30 @@ class CameraSource:
             except EOFError:
                 return
             if image is None:
-                self._recover(stop)
+                self._recover(stop, on_tick)
                 next_t = self.now()
                 continue
             yield Frame(image, t)
             next_t = max(next_t + 1.0 / max(self.rate_hz, 1e-3), self.now())
 
-    def _recover(self, stop: threading.Event) -> None:
-        """Release, then retry with backoff until frames come back (or we are stopped)."""
+    def _recover(self, stop: threading.Event, on_tick: Callable[[], None]) -> None:
+        """Release, then retry with backoff until frames come back (or we are stopped).
+
+        Control commands keep working meanwhile: `on_tick` runs at every wake-up, so the
+        monitor can still be paused, snoozed or stopped while the camera is missing."""
         gap = Gap(self.now())
         self.status.gaps.append(gap)
         log.warning("%s stopped delivering frames; retrying", _describe(self.spec))
         self.release()
         attempt = 0
+        deadline = self.now()
         while not stop.is_set() and not self._paused:
-            self.wake.wait(_BACKOFF_S[min(attempt, len(_BACKOFF_S) - 1)])
+            self.wake.wait(max(0.0, deadline - self.now()))
             self.wake.clear()
+            on_tick()
+            if stop.is_set() or self._paused or self.now() < deadline:
+                continue  # woken by a command: answer it, keep the backoff
+            deadline = self.now() + _BACKOFF_S[min(attempt, len(_BACKOFF_S) - 1)]
             attempt += 1
             t = self.now()
             if self._faulty(t) or not self._try_open():

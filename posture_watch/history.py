@@ -212,6 +212,9 @@ def print_summary(summary: HistorySummary, console: Console) -> None:
         if issue:
             console.print(f"[bold]{title}:[/] {issue.label} ({format_duration(issue.seconds)})."
                           f" {issue.suggestion}")
+    if summary.pacing_advice:
+        console.print(f"[bold]Breaks:[/] {summary.breaks_taken} taken of {summary.breaks_due} "
+                      f"due. {summary.pacing_advice}")
     t = summary.trend
     if t is None:
         console.print("Trend: nothing to compare with in the previous period.")

@@ -19,7 +19,7 @@ from rich.console import Console
 from posture_watch import history
 from posture_watch import store as store_mod
 from posture_watch.core import history_summary as hs
-from posture_watch.core.messages import suggestion_for_rule
+from posture_watch.core.messages import PACING_ADVICE, suggestion_for_rule
 from posture_watch.core.types import (
     Level,
     PostureState,
@@ -127,6 +127,8 @@ def test_summary_matches_hand_computed_figures(store: Store) -> None:
                            "break": {"count": 1, "snoozed": 0, "dismissed": 0}}
     assert (s.breaks_natural, s.breaks_reminded, s.breaks_taken) == (1, 0, 1)
     assert s.breaks_due == 3  # floor(1020 / 300)
+    # 1 break taken of 3 due: sitting too long without a break is called out.
+    assert s.pacing_advice == PACING_ADVICE and s.to_dict()["pacing_advice"] == PACING_ADVICE
     # (720 s * 60 cm + 300 s * 50 cm) / 1020 s = 58200 / 1020 = 57.06
     assert s.mean_distance_cm == 57.1
     # forward_head 300 s beats slouch 120 s
@@ -491,3 +493,14 @@ def test_a_stale_rollup_format_is_computed_again(tmp_path: Path) -> None:
                                     now=NOW).to_dict() == expected
         assert s.cached_rollups(since, until)[(int(since), int(until))]["format"] \
             == hs.ROLLUP_FORMAT
+
+
+def test_no_pacing_advice_when_the_breaks_were_taken() -> None:
+    summary = hs.HistorySummary(
+        since=0.0, until=3600.0, label="t",
+        stats=hs.PostureStats(present_s=3600, away_s=0, judged_s=3600,
+                              percent={"good": 100.0, "caution": 0.0, "poor": 0.0},
+                              episodes=hs.Episodes(count=0, longest_s=0, total_s=0)),
+        reminders={}, breaks_natural=1, breaks_reminded=0, breaks_due=1,
+        mean_distance_cm=None, dominant_issue=None, setup_issue=None, trend=None)
+    assert summary.pacing_advice is None

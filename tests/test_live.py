@@ -142,14 +142,42 @@ def test_durations_and_quiet_hours() -> None:
 
 # -- the real `run` process ---------------------------------------------------------------
 
-def start_run(tmp_path: Path, clip: Path, *extra: str) -> subprocess.Popen[str]:
+class RunProcess:
+    """A `run` subprocess whose output goes to files, not pipes: `--json` writes a line per
+    sample, and a pipe nobody reads until the end would fill up and stall the monitor."""
+
+    def __init__(self, args: list[str], env: dict[str, str], folder: Path) -> None:
+        n = len(list(folder.glob("run-*.out")))
+        self._out_path, self._err_path = folder / f"run-{n}.out", folder / f"run-{n}.err"
+        with self._out_path.open("w") as out, self._err_path.open("w") as err:
+            self.proc = subprocess.Popen(args, env=env, stdout=out, stderr=err)
+        self.pid = self.proc.pid
+
+    @property
+    def returncode(self) -> int | None:
+        return self.proc.returncode
+
+    def poll(self) -> int | None:
+        return self.proc.poll()
+
+    def kill(self) -> None:
+        self.proc.kill()
+
+    def send_signal(self, sig: int) -> None:
+        self.proc.send_signal(sig)
+
+    def communicate(self, timeout: float | None = None) -> tuple[str, str]:
+        self.proc.wait(timeout)
+        return self._out_path.read_text(), self._err_path.read_text()
+
+
+def start_run(tmp_path: Path, clip: Path, *extra: str) -> RunProcess:
     """`posture-watch run` on a file-backed camera, with its own runtime dir."""
     config = tmp_path / "quiet.toml"
     config.write_text('[notifications]\nbackend = "none"\n')
-    return subprocess.Popen(
+    return RunProcess(
         [sys.executable, "-m", "posture_watch", "run", "--camera", str(clip), "--json",
-         "--config", str(config), *extra],
-        env=run_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+         "--config", str(config), *extra], run_env(tmp_path), tmp_path)
 
 
 def run_env(tmp_path: Path) -> dict[str, str]:
@@ -169,7 +197,7 @@ def status(tmp_path: Path) -> dict:
     return json.loads(result.stdout)
 
 
-def wait_until_running(tmp_path: Path, proc: subprocess.Popen[str]) -> dict:
+def wait_until_running(tmp_path: Path, proc: RunProcess) -> dict:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         assert proc.poll() is None, proc.communicate()
@@ -289,3 +317,33 @@ def test_calibration_is_refused_when_the_person_moved(tmp_path: Path) -> None:
     result = calibrate_camera(tmp_path, "slouch_hopper.mp4", 13)
     assert result.returncode == 2
     assert "moved too much" in result.stderr.strip().splitlines()[-1]
+
+
+def test_commands_are_answered_while_the_camera_is_missing(model_paths: app.ModelPaths) -> None:
+    """Unplugged 2 s in and never back: `status` and `stop` still work, and stop ends it."""
+    import threading
+
+    camera = CameraSource(str(RECORDINGS / "upright_hopper.mp4"), 2.0,
+                          fault=FaultPlan(after_s=2.0, down_s=600.0))
+    camera.open()
+    replies: list[dict] = []
+    try:
+        with app.make_estimator(model_paths) as estimator:
+            monitor = Monitor(Config(), camera, estimator, None, notify=lambda r: None,
+                              out=io.StringIO())
+
+            def operator() -> None:
+                time.sleep(5.0)  # the camera has been gone for about 3 s
+                replies.append(monitor.handle({"command": "status"}))
+                replies.append(monitor.handle({"command": "stop"}))
+
+            thread = threading.Thread(target=operator)
+            thread.start()
+            started = time.monotonic()
+            monitor.run()
+            thread.join(timeout=10)
+    finally:
+        camera.release()
+    assert time.monotonic() - started < 12
+    assert replies[0]["ok"] and replies[0]["camera"]["gaps"][-1]["end_s"] is None
+    assert replies[1]["ok"]

@@ -21,7 +21,7 @@ from datetime import datetime
 from fractions import Fraction
 from typing import Any, Protocol
 
-from posture_watch.core.messages import rule_label, suggestion_for_rule
+from posture_watch.core.messages import PACING_ADVICE, rule_label, suggestion_for_rule
 from posture_watch.core.rules import POSTURE_RULES
 from posture_watch.core.types import State
 
@@ -133,6 +133,11 @@ class HistorySummary:
     def breaks_taken(self) -> int:
         return self.breaks_natural + self.breaks_reminded
 
+    @property
+    def pacing_advice(self) -> str | None:
+        """Advice on sitting too long, when fewer breaks were taken than were due."""
+        return PACING_ADVICE if self.breaks_taken < self.breaks_due else None
+
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["period"] = {"since": out.pop("since"), "until": out.pop("until"),
@@ -140,6 +145,7 @@ class HistorySummary:
         out["breaks"] = {"natural": out.pop("breaks_natural"),
                          "reminded": out.pop("breaks_reminded"),
                          "taken": self.breaks_taken, "due": out.pop("breaks_due")}
+        out["pacing_advice"] = self.pacing_advice
         return out
 
 

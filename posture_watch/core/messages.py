@@ -191,6 +191,15 @@ GENERIC_ADVICE = RuleAdvice(
 )
 
 
+# The guide: muscles worked for hours without rest tire, and tired muscles relax badly and
+# knot up; gentle movement keeps them from stiffening.
+PACING_ADVICE = (
+    "You sat longer than your break pattern allows: muscles held at work for hours without "
+    "rest tire and relax badly, which is how knots and spasms start. Get up for a few "
+    "minutes each hour; a short walk or a stretch is enough."
+)
+
+
 def rule_label(rule: str) -> str:
     """A short human name for a rule ("shoulders raised")."""
     advice = RULE_ADVICE.get(rule)
