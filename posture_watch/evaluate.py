@@ -20,7 +20,7 @@ from posture_watch.core.calibration import Baseline, Observation, build_baseline
 from posture_watch.core.evaluation import ClipScore, Overall, combine, score_clip
 from posture_watch.core.types import State
 from posture_watch.labels import LabelledInput
-from posture_watch.pipeline import observe
+from posture_watch.pipeline import collect_observations
 from posture_watch.sources import open_source
 
 # Each still is shown this long: enough samples at 5 Hz for the smoothing to settle.
@@ -59,17 +59,10 @@ def _config_for(labelled: LabelledInput, override: Config | None) -> Config:
 
 
 def _observations(path: Path, config: Config, models: app.ModelPaths) -> list[Observation]:
-    found: list[Observation] = []
-    anchor = None
     with open_source(path, rate_hz=config.sampling.file_rate_hz,
                      still_hold_s=config.sampling.still_hold_s) as source, \
             app.make_estimator(models) as estimator:
-        for frame in source:
-            obs = observe(estimator.estimate(frame), config, anchor)
-            if obs is not None:
-                found.append(obs)
-                anchor = obs.position
-    return found
+        return collect_observations(source, estimator, config)[0]
 
 
 def group_baselines(inputs: list[LabelledInput], override: Config | None,

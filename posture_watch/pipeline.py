@@ -83,16 +83,26 @@ def observe(sample: PoseSample, config: Config,
     return Observation(measure_with_config(person, sample.width, sample.height, config), position)
 
 
-def calibrate_from_frames(
-    frames: Iterable[Frame], estimator: Estimator, config: Config, source: str
-) -> Baseline:
-    """A baseline from frames of the user sitting upright."""
+def collect_observations(frames: Iterable[Frame], estimator: Estimator,
+                         config: Config) -> tuple[list[Observation], int]:
+    """The user's observations in the frames (following them from frame to frame), and
+    how many frames there were."""
     observations: list[Observation] = []
     anchor = None
+    total = 0
     for frame in frames:
+        total += 1
         obs = observe(estimator.estimate(frame), config, anchor)
         if obs is not None:
             observations.append(obs)
             anchor = obs.position
+    return observations, total
+
+
+def calibrate_from_frames(
+    frames: Iterable[Frame], estimator: Estimator, config: Config, source: str
+) -> Baseline:
+    """A baseline from frames of the user sitting upright."""
+    observations, _ = collect_observations(frames, estimator, config)
     return build_baseline(observations, min_samples=config.calibration.min_samples,
                           source=source)

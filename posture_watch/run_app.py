@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import signal
 import sys
@@ -20,7 +21,7 @@ from posture_watch.core.summary import summarize
 from posture_watch.core.types import Reminder
 from posture_watch.errors import UserError
 from posture_watch.live import Monitor, in_quiet_hours
-from posture_watch.pipeline import observe
+from posture_watch.pipeline import collect_observations
 from posture_watch.recording import SessionRecorder
 from posture_watch.store import Store
 
@@ -176,20 +177,11 @@ def calibrate_from_camera(spec: str, config: Config, models: app.ModelPaths,
             print(f"  starting in {n}...", flush=True)
             time.sleep(1.0)
         print(f"Hold still for {seconds:g} seconds.", flush=True)
-        observations = []
-        total = 0
-        anchor = None
-        stop = threading.Event()
         with app.make_estimator(models) as estimator:
             start = camera.now()
-            for frame in camera.frames(stop):
-                if frame.t_s - start > seconds:
-                    break
-                total += 1
-                obs = observe(estimator.estimate(frame), config, anchor)
-                if obs is not None:
-                    observations.append(obs)
-                    anchor = obs.position
+            frames = itertools.takewhile(lambda frame: frame.t_s - start <= seconds,
+                                         camera.frames(threading.Event()))
+            observations, total = collect_observations(frames, estimator, config)
     finally:
         camera.release()
     if total == 0 or len(observations) < _MIN_FOUND_SHARE * total:
