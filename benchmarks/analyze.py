@@ -26,13 +26,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from posture_watch import app  # noqa: E402
-from posture_watch.config import Config  # noqa: E402
+from posture_watch.core.pipeline import Recorder, run_loop  # noqa: E402
 from posture_watch.core.reminders import ReminderEngine  # noqa: E402
 from posture_watch.core.scoring import PostureScorer  # noqa: E402
-from posture_watch.estimator import PoseEstimator  # noqa: E402
-from posture_watch.pipeline import Recorder, run_loop  # noqa: E402
-from posture_watch.sources import open_source  # noqa: E402
+from posture_watch.core.settings import Config  # noqa: E402
+from posture_watch.vision.estimator import PoseEstimator  # noqa: E402
+from posture_watch.vision.landmarkers import ModelPaths, resolve_models  # noqa: E402
+from posture_watch.vision.sources import open_source  # noqa: E402
 
 DEFAULT_INPUTS = (
     REPO / "recordings" / "long_session.mp4",
@@ -40,7 +40,7 @@ DEFAULT_INPUTS = (
 )
 
 
-def throughput(path: Path, rate_hz: float | None, models: app.ModelPaths,
+def throughput(path: Path, rate_hz: float | None, models: ModelPaths,
                config: Config) -> tuple[float, int]:
     """Media seconds per wall second for the full loop, and the number of samples."""
     recorder = Recorder()
@@ -74,7 +74,7 @@ def main() -> int:
     args = parser.parse_args()
     inputs = args.paths or [p for p in DEFAULT_INPUTS if p.exists()]
     config = Config()
-    models = app.resolve_models(config)
+    models = resolve_models(config)
     rate = config.sampling.file_rate_hz
     for path in inputs:
         print(f"{path.name}")

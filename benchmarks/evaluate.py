@@ -16,9 +16,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from posture_watch import app, evaluate  # noqa: E402
-from posture_watch.config import Config  # noqa: E402
-from posture_watch.labels import read_footage  # noqa: E402
+from posture_watch.core.settings import Config  # noqa: E402
+from posture_watch.evaluation import evaluate  # noqa: E402
+from posture_watch.evaluation.labels import read_footage  # noqa: E402
+from posture_watch.vision.landmarkers import resolve_models  # noqa: E402
 
 
 def main() -> int:
@@ -27,7 +28,7 @@ def main() -> int:
                         default=REPO.parent / "shared" / "footage")
     args = parser.parse_args()
     inputs = read_footage(args.footage)
-    models = app.resolve_models(Config())
+    models = resolve_models(Config())
     start = time.perf_counter()
     results = evaluate.evaluate(inputs, models)
     wall = time.perf_counter() - start

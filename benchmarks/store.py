@@ -8,7 +8,7 @@ Prints:
   executemany, one transaction per day): the time to open the Store (integrity check
   included), to read samples(since, until) over the 90 days, and to run summary-style
   aggregates in SQL (seconds per state per day; time per state, mean score, main rules),
-  and the real history.load_summary() (what `summary --since DATE` runs) over the range,
+  and the real queries.load_summary() (what `summary --since DATE` runs) over the range,
   twice: the first run finds no per-day rollups (the rows were written straight, not
   through a flush) and computes and stores one per completed day; the second is the
   steady state, served from those rollups, which is what a user running `summary` again
@@ -34,9 +34,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from posture_watch import history  # noqa: E402
 from posture_watch.core.types import Level, PostureState, RuleResult, State  # noqa: E402
-from posture_watch.store import Store  # noqa: E402
+from posture_watch.history import queries  # noqa: E402
+from posture_watch.history.store import Store  # noqa: E402
 
 DAY_S = 8 * 3600  # an 8-hour working day
 HZ = 2
@@ -194,16 +194,16 @@ def main() -> None:
             RULES_SQL, (since, until)).fetchall())
         print(f"  {'summary total (target <= 1 s)':<44} {time.perf_counter() - started:7.3f} s")
         timed("sessions() over the range", lambda: store.sessions(since, until))
-        first = timed(f"history.load_summary() over {args.days_read} days, first run",
-                      lambda: history.load_summary(store, since, until, "bench", 3000.0,
+        first = timed(f"queries.load_summary() over {args.days_read} days, first run",
+                      lambda: queries.load_summary(store, since, until, "bench", 3000.0,
                                                    now=until))
         print("    (no rollups yet: computes and stores one per completed local day)")
-        summary = timed(f"history.load_summary() over {args.days_read} days, steady state",
-                        lambda: history.load_summary(store, since, until, "bench", 3000.0,
+        summary = timed(f"queries.load_summary() over {args.days_read} days, steady state",
+                        lambda: queries.load_summary(store, since, until, "bench", 3000.0,
                                                      now=until))
         print("    (served from the stored rollups; target <= 1 s)")
-        assert isinstance(first, history.HistorySummary)
-        assert isinstance(summary, history.HistorySummary)
+        assert isinstance(first, queries.HistorySummary)
+        assert isinstance(summary, queries.HistorySummary)
         assert summary == first, "the rollups changed the summary"
         print(f"    ({summary.stats.present_s:,} s at the desk, "
               f"{summary.stats.episodes.count:,} episodes)")

@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from posture_watch import app
-from posture_watch.config import Config, load_config
+from posture_watch.analysis.analyze import Analysis, CalibrationChoice, analyze_path
+from posture_watch.config import load_config
+from posture_watch.core.settings import Config
+from posture_watch.vision.landmarkers import ModelPaths, resolve_models
 
 REPO = Path(__file__).resolve().parents[1]
 RECORDINGS = REPO / "recordings"
@@ -24,19 +26,19 @@ def clip_config(clip: Path) -> Path | None:
 
 
 @pytest.fixture(scope="session")
-def model_paths() -> app.ModelPaths:
-    return app.resolve_models(Config())
+def model_paths() -> ModelPaths:
+    return resolve_models(Config())
 
 
 @pytest.fixture(scope="session")
-def analyze_clip(model_paths: app.ModelPaths) -> Callable[[Path], app.Analysis]:
+def analyze_clip(model_paths: ModelPaths) -> Callable[[Path], Analysis]:
     """Analyse a clip with its own config (or the defaults); each clip only once."""
-    cache: dict[Path, app.Analysis] = {}
+    cache: dict[Path, Analysis] = {}
 
-    def run(path: Path) -> app.Analysis:
+    def run(path: Path) -> Analysis:
         if path not in cache:
             config = load_config(clip_config(path))
-            cache[path] = app.analyze_path(path, config, app.CalibrationChoice(), model_paths,
+            cache[path] = analyze_path(path, config, CalibrationChoice(), model_paths,
                                            progress=False)
         return cache[path]
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from posture_watch import autostart
 from posture_watch.errors import UserError
+from posture_watch.monitor import autostart
 
 NASTY = ["/opt/my apps/py thon", "-m", "posture_watch", "run", "--config",
          "/home/me/it's \"mine\".toml", "a\\b", "100%", "$HOME", ";", "", "tab\there",

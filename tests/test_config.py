@@ -10,12 +10,8 @@ from typing import Any
 
 import pytest
 
-from posture_watch.config import (
-    Config,
-    config_from_dict,
-    config_to_dict,
-    load_config,
-)
+from posture_watch.config import config_from_dict, config_to_dict, load_config
+from posture_watch.core.settings import Config
 from posture_watch.errors import UserError
 
 SHIPPED_DEFAULTS = Path(__file__).resolve().parents[1] / "config" / "default.toml"

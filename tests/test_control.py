@@ -17,15 +17,15 @@ from typing import Any
 
 import pytest
 
-from posture_watch import control
-from posture_watch.control import (
+from posture_watch.errors import UserError
+from posture_watch.monitor import control
+from posture_watch.monitor.control import (
     ControlServer,
     InstanceLock,
     NotRunningError,
     runtime_dir,
     send_command,
 )
-from posture_watch.errors import UserError
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX sockets, modes and signals")
 
@@ -84,7 +84,7 @@ def run_python(code: str, run_dir: Path, **kwargs: Any) -> subprocess.CompletedP
 
 
 TRY_LOCK = """
-    from posture_watch.control import InstanceLock
+    from posture_watch.monitor.control import InstanceLock
     from posture_watch.errors import UserError
     try:
         InstanceLock().acquire()
@@ -299,7 +299,7 @@ def test_stale_lock_of_a_killed_process_is_taken_over(run_dir: Path) -> None:
     holder = subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent("""
             import time
-            from posture_watch.control import InstanceLock
+            from posture_watch.monitor.control import InstanceLock
             InstanceLock().acquire()
             print("locked", flush=True)
             time.sleep(60)

@@ -10,9 +10,10 @@ from collections.abc import Iterable
 
 import pytest
 
-from posture_watch import app, evaluate
 from posture_watch.core.types import ReminderKind, State
-from posture_watch.labels import read_footage
+from posture_watch.evaluation import evaluate
+from posture_watch.evaluation.labels import read_footage
+from posture_watch.vision.landmarkers import ModelPaths
 from tests.conftest import FOOTAGE
 
 pytestmark = [
@@ -25,7 +26,7 @@ UPRIGHT_CLIPS = ("v01", "v02", "v03", "v05", "v06", "v09")
 
 
 @pytest.fixture(scope="module")
-def results(model_paths: app.ModelPaths) -> dict[str, evaluate.Evaluated]:
+def results(model_paths: ModelPaths) -> dict[str, evaluate.Evaluated]:
     done = evaluate.evaluate(read_footage(FOOTAGE), model_paths)
     return {r.labelled.path.name: r for r in done}
 

@@ -16,8 +16,6 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from posture_watch import history
-from posture_watch import store as store_mod
 from posture_watch.core import history_summary as hs
 from posture_watch.core.messages import PACING_ADVICE, suggestion_for_rule
 from posture_watch.core.types import (
@@ -29,7 +27,9 @@ from posture_watch.core.types import (
     State,
 )
 from posture_watch.errors import UserError
-from posture_watch.store import Store
+from posture_watch.history import queries
+from posture_watch.history import store as store_mod
+from posture_watch.history.store import Store
 
 DAY = date(2024, 6, 12)  # a local day away from DST changes
 MIDNIGHT = datetime.combine(DAY, datetime.min.time()).timestamp()
@@ -106,8 +106,8 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 
 def today_summary(s: Store) -> hs.HistorySummary:
-    since, until, label = history.period("today", None, datetime.fromtimestamp(NOW))
-    return history.load_summary(s, since, until, label, AFTER_PRESENCE_S, now=NOW)
+    since, until, label = queries.period("today", None, datetime.fromtimestamp(NOW))
+    return queries.load_summary(s, since, until, label, AFTER_PRESENCE_S, now=NOW)
 
 
 # --- the summary against hand-computed figures -------------------------------------------
@@ -152,9 +152,9 @@ def test_summary_to_dict_is_json_ready(store: Store) -> None:
 
 
 def test_no_trend_when_the_previous_period_is_empty(store: Store) -> None:
-    since, until, label = history.period("today", None,
+    since, until, label = queries.period("today", None,
                                          datetime.fromtimestamp(NOW - 86400))
-    s = history.load_summary(store, since, until, label, AFTER_PRESENCE_S, now=NOW)
+    s = queries.load_summary(store, since, until, label, AFTER_PRESENCE_S, now=NOW)
     assert s.stats.present_s == 200
     assert s.trend is None
 
@@ -162,7 +162,7 @@ def test_no_trend_when_the_previous_period_is_empty(store: Store) -> None:
 def test_print_summary_shows_issue_trend_and_care(store: Store) -> None:
     store.add_discomfort(START, "neck", 8, "stiff")
     console = Console(record=True, width=200)
-    history.print_summary(today_summary(store), console)
+    queries.print_summary(today_summary(store), console)
     text = console.export_text()
     assert "58.8 %" in text and "head pushed forward" in text
     assert "+8.8 pts" in text and "↑" in text
@@ -205,9 +205,9 @@ def midnight(d: date) -> float:
 def test_periods_today_week_since() -> None:
     now = datetime.fromtimestamp(NOW)
     nxt = midnight(DAY + timedelta(days=1))
-    assert history.period("today", None, now)[:2] == (MIDNIGHT, nxt)
-    assert history.period("week", None, now)[:2] == (midnight(DAY - timedelta(days=6)), nxt)
-    since, until, label = history.period("since", "2024-06-01", now)
+    assert queries.period("today", None, now)[:2] == (MIDNIGHT, nxt)
+    assert queries.period("week", None, now)[:2] == (midnight(DAY - timedelta(days=6)), nxt)
+    since, until, label = queries.period("since", "2024-06-01", now)
     assert (since, until, label) == (midnight(date(2024, 6, 1)), nxt, "since 2024-06-01")
 
 
@@ -216,13 +216,13 @@ def test_periods_today_week_since() -> None:
                                         ("session", "x"), ("session", "99"), ("month", None)])
 def test_bad_periods_are_user_errors(store: Store, kind: str, value: str | None) -> None:
     with pytest.raises(UserError):
-        history.period(kind, value, datetime.fromtimestamp(NOW), store)
+        queries.period(kind, value, datetime.fromtimestamp(NOW), store)
 
 
 def test_session_period_and_summary(store: Store) -> None:
-    since, until, label = history.period("session", "2", datetime.fromtimestamp(NOW), store)
+    since, until, label = queries.period("session", "2", datetime.fromtimestamp(NOW), store)
     assert (since, until, label) == (START, START + 1200, "session 2")
-    s = history.load_summary(store, since, until, label, AFTER_PRESENCE_S, now=NOW)
+    s = queries.load_summary(store, since, until, label, AFTER_PRESENCE_S, now=NOW)
     assert s.stats.present_s == 1020
     assert s.trend is None  # the 20 minutes before the session hold nothing
 
@@ -231,19 +231,19 @@ def test_session_period_and_summary(store: Store) -> None:
 
 
 def test_history_by_day_and_by_session(store: Store) -> None:
-    rows = history.history_rows(store, "day", MIDNIGHT - 86400, NOW, AFTER_PRESENCE_S)
+    rows = queries.history_rows(store, "day", MIDNIGHT - 86400, NOW, AFTER_PRESENCE_S)
     assert [(r["date"], r["time_at_desk_s"], r["good_pct"], r["poor_pct"], r["episodes"],
              r["reminders"], r["breaks"], r["breaks_due"]) for r in rows] == [
         ("2024-06-11", 200, 50.0, 50.0, 1, 0, 0, 0),  # 100 s poor is one episode
         ("2024-06-12", 1020, 58.8, 11.8, 2, 2, 1, 3)]
-    rows = history.history_rows(store, "session", MIDNIGHT - 86400, NOW, AFTER_PRESENCE_S)
+    rows = queries.history_rows(store, "session", MIDNIGHT - 86400, NOW, AFTER_PRESENCE_S)
     assert [(r["session"], r["date"], r["time_at_desk_s"], r["caution_pct"])
             for r in rows] == [(1, "2024-06-11", 200, 0.0), (2, "2024-06-12", 1020, 29.4)]
     console = Console(record=True, width=200)
-    history.print_history(rows, console)
+    queries.print_history(rows, console)
     assert "2024-06-12" in console.export_text()
     with pytest.raises(UserError):
-        history.history_rows(store, "month", MIDNIGHT, NOW)
+        queries.history_rows(store, "month", MIDNIGHT, NOW)
 
 
 # --- export and forget -------------------------------------------------------------------
@@ -252,34 +252,34 @@ def test_history_by_day_and_by_session(store: Store) -> None:
 def test_export_csv_and_json_parse_back(store: Store) -> None:
     store.add_discomfort(START, "lower_back", 3)
     out = io.StringIO()
-    assert history.export(store, "csv", MIDNIGHT - 86400, out, until=NOW) == 1400
+    assert queries.export(store, "csv", MIDNIGHT - 86400, out, until=NOW) == 1400
     rows = list(csv.DictReader(io.StringIO(out.getvalue())))
     assert len(rows) == 1400  # 200 + 1200 seconds
     assert sum(r["state"] == "away" for r in rows) == 180
     assert {r["rule"] for r in rows if r["state"] == "poor"} == {"slouch"}
 
     out = io.StringIO()
-    history.export(store, "json", MIDNIGHT - 86400, out, until=NOW)
+    queries.export(store, "json", MIDNIGHT - 86400, out, until=NOW)
     doc = json.loads(out.getvalue())
     assert {k: len(v) for k, v in doc.items()} == {
         "sessions": 2, "samples": 1400, "reminders": 2, "breaks": 1, "discomfort": 1}
     assert doc["reminders"][0]["response"] == "snoozed"
     # only today
     out = io.StringIO()
-    assert history.export(store, "json", MIDNIGHT, out, until=NOW) == 1200
+    assert queries.export(store, "json", MIDNIGHT, out, until=NOW) == 1200
     with pytest.raises(UserError):
-        history.export(store, "xml", MIDNIGHT, io.StringIO())
+        queries.export(store, "xml", MIDNIGHT, io.StringIO())
 
 
 def test_forget_before_a_time_and_everything(store: Store) -> None:
     store.add_discomfort(PREV_START, "neck", 2)
     store.add_discomfort(START, "neck", 3)
-    counts = history.forget(store, MIDNIGHT)
+    counts = queries.forget(store, MIDNIGHT)
     assert counts == {"sessions": 1, "samples": 200, "reminders": 0, "breaks": 0,
                       "discomfort": 1, "total": 202}
     assert len(store.samples(0, NOW)) == 1200
     assert [d.level for d in store.discomfort(0, NOW)] == [3]
-    counts = history.forget(store, None)
+    counts = queries.forget(store, None)
     assert counts == {"sessions": 1, "samples": 1200, "reminders": 2, "breaks": 1,
                       "discomfort": 1, "total": 1205}
     assert store.samples(0, NOW) == [] and store.sessions() == []
@@ -409,7 +409,7 @@ def rows_summary(s: Store, since: float, until: float) -> hs.HistorySummary:
         since=since, until=until, label="x", samples=s.samples(since, until),
         reminders=s.reminders(since, until), breaks=s.breaks(since, until),
         after_presence_s=AFTER_PRESENCE_S, previous_samples=s.samples(since - length, since),
-        discomfort=s.discomfort(min(since, until - history.CARE_WINDOW_DAYS * 86400.0), until),
+        discomfort=s.discomfort(min(since, until - queries.CARE_WINDOW_DAYS * 86400.0), until),
         now=NOW)
 
 
@@ -438,7 +438,7 @@ def test_rollups_give_the_row_by_row_summary(tmp_path: Path) -> None:
         (70, state(State.GOOD, dist=60.1)), (30, state(State.POOR, "slouch", Level.POOR)),
         (20, state(State.POOR, "slouch", Level.POOR)), (5, state(State.GOOD))])
     s.end_session(sid, end)
-    assert [len(r) for r in history._local_days(two_days_ago - 30, two_days_ago + 20)] == [3, 3]
+    assert [len(r) for r in queries._local_days(two_days_ago - 30, two_days_ago + 20)] == [3, 3]
     across = hs.summarize_history(since=two_days_ago - 30, until=two_days_ago + 20, label="x",
                                   samples=s.samples(two_days_ago - 30, two_days_ago + 20),
                                   reminders=[], breaks=[], after_presence_s=300, now=NOW)
@@ -447,13 +447,13 @@ def test_rollups_give_the_row_by_row_summary(tmp_path: Path) -> None:
     since, until = midnight(DAY - timedelta(days=4)), midnight(DAY + timedelta(days=1))
     expected = rows_summary(s, since, until).to_dict()
     assert expected["stats"]["episodes"]["count"] > 10 and expected["trend"] is not None
-    first = history.load_summary(s, since, until, "x", AFTER_PRESENCE_S, now=NOW)
+    first = queries.load_summary(s, since, until, "x", AFTER_PRESENCE_S, now=NOW)
     assert first.to_dict() == expected
     # the nine completed days of both periods are cached; today is not
     days = {(int(midnight(DAY - timedelta(days=b))), int(midnight(DAY - timedelta(days=b - 1))))
             for b in range(1, 10)}
     assert cached_days(db) == days
-    assert history.load_summary(s, since, until, "x", AFTER_PRESENCE_S, now=NOW).to_dict() \
+    assert queries.load_summary(s, since, until, "x", AFTER_PRESENCE_S, now=NOW).to_dict() \
         == expected
     # a session in a cached day's afternoon, written later: that day's rollup is dropped
     sid = new_session(s, two_days_ago + 20 * 3600)
@@ -461,11 +461,11 @@ def test_rollups_give_the_row_by_row_summary(tmp_path: Path) -> None:
                                      [(30, state(State.POOR, "slouch", Level.POOR))]))
     assert cached_days(db) == days - {(int(two_days_ago), int(two_days_ago + 86400))}
     expected = rows_summary(s, since, until).to_dict()
-    assert history.load_summary(s, since, until, "x", AFTER_PRESENCE_S, now=NOW).to_dict() \
+    assert queries.load_summary(s, since, until, "x", AFTER_PRESENCE_S, now=NOW).to_dict() \
         == expected
     assert cached_days(db) == days
     # a period not starting at midnight (partial first day) gives the same as well
-    assert history.load_summary(s, since + 3600.5, until, "x", AFTER_PRESENCE_S,
+    assert queries.load_summary(s, since + 3600.5, until, "x", AFTER_PRESENCE_S,
                                 now=NOW).to_dict() == {
         **rows_summary(s, since + 3600.5, until).to_dict(), "period": {
             "since": since + 3600.5, "until": until, "label": "x"}}
@@ -489,7 +489,7 @@ def test_a_stale_rollup_format_is_computed_again(tmp_path: Path) -> None:
                      (int(since), int(until)))
         conn.commit()
         conn.close()
-        assert history.load_summary(s, since, until, "x", AFTER_PRESENCE_S,
+        assert queries.load_summary(s, since, until, "x", AFTER_PRESENCE_S,
                                     now=NOW).to_dict() == expected
         assert s.cached_rollups(since, until)[(int(since), int(until))]["format"] \
             == hs.ROLLUP_FORMAT

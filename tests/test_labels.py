@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from posture_watch.errors import UserError
-from posture_watch.labels import (
+from posture_watch.evaluation.labels import (
     ExpectedReminder,
     LabelledInput,
     Segment,

@@ -19,13 +19,15 @@ from pathlib import Path
 
 import pytest
 
-from posture_watch import app
-from posture_watch.camera import CameraSource, FaultPlan
-from posture_watch.config import Config, load_config
+from posture_watch.analysis.analyze import CalibrationChoice, analyze_path
+from posture_watch.config import load_config
+from posture_watch.core.settings import Config
 from posture_watch.core.types import PostureState, Reminder, State
+from posture_watch.desktop.notices import DesktopNotices, in_quiet_hours
 from posture_watch.errors import UserError
-from posture_watch.live import Monitor, in_quiet_hours, parse_duration
-from posture_watch.run_app import DesktopNotices
+from posture_watch.monitor.monitor import Monitor, parse_duration
+from posture_watch.vision.camera import CameraSource, FaultPlan
+from posture_watch.vision.landmarkers import ModelPaths, make_estimator
 from tests.conftest import RECORDINGS, run_cli
 from tests.test_notify import BusDaemon, NotificationServer
 
@@ -50,13 +52,13 @@ def notification_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[Notificatio
         shutil.rmtree(directory, ignore_errors=True)
 
 
-def live_run(clip: Path, config: Config, models: app.ModelPaths, *, rate_hz: float = 5.0,
+def live_run(clip: Path, config: Config, models: ModelPaths, *, rate_hz: float = 5.0,
              fault: FaultPlan | None = None,
              notify: Callable[[Reminder], None] = lambda r: None) -> Monitor:
     camera = CameraSource(str(clip), rate_hz, fault=fault)
     camera.open()
     try:
-        with app.make_estimator(models) as estimator:
+        with make_estimator(models) as estimator:
             monitor = Monitor(config, camera, estimator, None, notify=notify,
                               out=io.StringIO(), fixed_rate_hz=rate_hz)
             monitor.run()
@@ -75,14 +77,14 @@ def changes(states: list[PostureState]) -> list[tuple[State, float]]:
 
 
 def test_live_run_matches_analyze_and_notifies_over_dbus(
-        model_paths: app.ModelPaths, notification_server: NotificationServer) -> None:
+        model_paths: ModelPaths, notification_server: NotificationServer) -> None:
     """The long session through the live camera at real-time pacing: the same states and
     reminders as `analyze` within one sample period, each one a desktop notification."""
     config = load_config(LONG.with_name("long_session.config.toml"))
     config = dataclasses.replace(config, notifications=dataclasses.replace(
         config.notifications, backend="dbus"))
     live = live_run(LONG, config, model_paths, rate_hz=5.0, notify=DesktopNotices(config))
-    ref = app.analyze_path(LONG, config, app.CalibrationChoice(), model_paths, progress=False)
+    ref = analyze_path(LONG, config, CalibrationChoice(), model_paths, progress=False)
     period = 1.0 / 5.0
     assert len(live.states) >= 0.9 * len(ref.states)
     # The two runs sample on their own grids, so a state change seen at the same moment
@@ -108,7 +110,7 @@ def test_live_run_matches_analyze_and_notifies_over_dbus(
 
 
 def test_a_camera_that_drops_out_is_retried_and_the_gap_recorded(
-        model_paths: app.ModelPaths) -> None:
+        model_paths: ModelPaths) -> None:
     """The camera fails 5 s in for 3 s: the monitor keeps going and resumes afterwards."""
     monitor = live_run(RECORDINGS / "upright_hopper.mp4", Config(), model_paths, rate_hz=2.0,
                        fault=FaultPlan(after_s=5.0, down_s=3.0))
@@ -319,7 +321,7 @@ def test_calibration_is_refused_when_the_person_moved(tmp_path: Path) -> None:
     assert "moved too much" in result.stderr.strip().splitlines()[-1]
 
 
-def test_commands_are_answered_while_the_camera_is_missing(model_paths: app.ModelPaths) -> None:
+def test_commands_are_answered_while_the_camera_is_missing(model_paths: ModelPaths) -> None:
     """Unplugged 2 s in and never back: `status` and `stop` still work, and stop ends it."""
     import threading
 
@@ -328,7 +330,7 @@ def test_commands_are_answered_while_the_camera_is_missing(model_paths: app.Mode
     camera.open()
     replies: list[dict] = []
     try:
-        with app.make_estimator(model_paths) as estimator:
+        with make_estimator(model_paths) as estimator:
             monitor = Monitor(Config(), camera, estimator, None, notify=lambda r: None,
                               out=io.StringIO())
 

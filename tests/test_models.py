@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from posture_watch import models
 from posture_watch.errors import ModelUnavailableError, UserError
+from posture_watch.vision import models
 
 POSE_SHA = "4eaa5eb7a98365221087693fcc286334cf0858e2eb6e15b506aa4a7ecdcec4ad"
 FACE_SHA = "64184e229b263107bc2b804c6625db1341ff2bb731874b0bcc2fe6544e0bc9ff"

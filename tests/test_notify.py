@@ -23,8 +23,8 @@ from jeepney import HeaderFields, MessageType, new_error, new_method_return
 from jeepney.bus_messages import message_bus
 from jeepney.io.blocking import Proxy, open_dbus_connection
 
-from posture_watch import notify
-from posture_watch.notify import (
+from posture_watch.desktop import notify
+from posture_watch.desktop.notify import (
     DBusNotifier,
     MacNotifier,
     Notifier,
@@ -267,7 +267,7 @@ def test_dbus_cleans_text_the_bus_cannot_carry(start_server, dbus_client) -> Non
 
 
 def test_dbus_without_notification_server_returns_false(bus, dbus_client, caplog) -> None:
-    with caplog.at_level(logging.WARNING, logger="posture_watch.notify"):
+    with caplog.at_level(logging.WARNING, logger="posture_watch.desktop.notify"):
         assert dbus_client.notify("t", "m") is False
     assert "ServiceUnknown" in caplog.text
 
@@ -383,7 +383,7 @@ def test_auto_falls_back_to_terminal_when_dbus_fails_at_first_use(session_bus,
     stream = io.StringIO()
     notifier = make_notifier("auto", stream=stream)  # a bus, but no notification server
     assert notifier.name == "dbus"
-    with caplog.at_level(logging.WARNING, logger="posture_watch.notify"):
+    with caplog.at_level(logging.WARNING, logger="posture_watch.desktop.notify"):
         assert notifier.notify("Sit up", "first") is True
         assert notifier.notify("Sit up", "second") is True
     assert notifier.name == "terminal"

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from posture_watch.core.types import PoseSample, PostureState, State
-from posture_watch.preview import annotate
+from posture_watch.monitor.preview import annotate
 from tests.conftest import RECORDINGS, run_cli
 from tests.synthetic import front_person
 

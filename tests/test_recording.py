@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from posture_watch.store import Store
+from posture_watch.history.store import Store
 from tests.conftest import RECORDINGS, run_cli
 from tests.test_live import run_env, run_until_stopped, start_run, wait_until_running
 

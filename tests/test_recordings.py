@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from posture_watch.app import Analysis
+from posture_watch.analysis.analyze import Analysis
 from posture_watch.core.types import ReminderKind
-from posture_watch.labels import ExpectedReminder, Segment, read_clip_labels
+from posture_watch.evaluation.labels import ExpectedReminder, Segment, read_clip_labels
 from tests.conftest import RECORDINGS
 
 # Samples this close to a label's edges are not judged: smoothing, the state debounce and

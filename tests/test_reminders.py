@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from posture_watch.config import RemindersConfig
 from posture_watch.core import messages
 from posture_watch.core.messages import STRETCHES, suggestion_for_rule
 from posture_watch.core.reminders import ReminderEngine
 from posture_watch.core.rules import RULE_NAMES
+from posture_watch.core.settings import RemindersConfig
 from posture_watch.core.types import (
     Level,
     PostureState,

@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 from matplotlib import image as mpimg
 
-from posture_watch import report
 from posture_watch.core.types import PostureState, Reminder, ReminderKind, State
-from posture_watch.store import SampleRow, Store
+from posture_watch.history import report
+from posture_watch.history.store import SampleRow, Store
 
 CHROMIUM_TIMEOUT_S = 90
 SESSION_S = 1800

@@ -11,9 +11,10 @@ import cv2
 import numpy as np
 import pytest
 
-from posture_watch import app
-from posture_watch.config import Config
+from posture_watch.analysis.analyze import Analysis, CalibrationChoice, analyze_path
+from posture_watch.core.settings import Config
 from posture_watch.core.types import State
+from posture_watch.vision.landmarkers import ModelPaths, make_estimator
 from tests.conftest import RECORDINGS
 
 pytestmark = pytest.mark.model
@@ -47,12 +48,12 @@ def derive(tmp_path: Path, name: str, clip: str,
     return write_video(tmp_path / name, [edit(f) for f in frames_of(source)], fps)
 
 
-def analyze(path: Path, model_paths: app.ModelPaths) -> app.Analysis:
-    return app.analyze_path(path, Config(), app.CalibrationChoice(), model_paths, progress=False)
+def analyze(path: Path, model_paths: ModelPaths) -> Analysis:
+    return analyze_path(path, Config(), CalibrationChoice(), model_paths, progress=False)
 
 
 def test_close_framing_measures_the_head_and_does_not_guess_the_shoulders(
-        tmp_path: Path, model_paths: app.ModelPaths) -> None:
+        tmp_path: Path, model_paths: ModelPaths) -> None:
     """A laptop camera close up: the frame ends above the shoulders."""
 
     def crop(frame: np.ndarray) -> np.ndarray:
@@ -71,7 +72,7 @@ def test_close_framing_measures_the_head_and_does_not_guess_the_shoulders(
     assert sum(s.state is State.GOOD for s in present) >= 0.9 * len(present)
 
 
-def test_a_second_person_is_ignored(tmp_path: Path, model_paths: app.ModelPaths) -> None:
+def test_a_second_person_is_ignored(tmp_path: Path, model_paths: ModelPaths) -> None:
     """The user sits upright in front; a smaller person beside them slouches and tilts."""
     other = list(frames_of(RECORDINGS / "head_tilt_hopper.mp4"))
 
@@ -94,7 +95,7 @@ def test_a_second_person_is_ignored(tmp_path: Path, model_paths: app.ModelPaths)
 
 
 def test_a_dark_room_is_reported_not_guessed(tmp_path: Path,
-                                             model_paths: app.ModelPaths) -> None:
+                                             model_paths: ModelPaths) -> None:
     """Poor light: the samples say the image is too dark instead of scoring a posture."""
     video = derive(tmp_path, "dark.mp4", "slouch_hopper.mp4",
                    lambda f: (f.astype(np.float32) * 0.12).astype(np.uint8))
@@ -105,7 +106,7 @@ def test_a_dark_room_is_reported_not_guessed(tmp_path: Path,
 
 
 def test_a_washed_out_image_is_reported_as_low_contrast(tmp_path: Path,
-                                                       model_paths: app.ModelPaths) -> None:
+                                                       model_paths: ModelPaths) -> None:
     video = derive(tmp_path, "flat.mp4", "upright_hopper.mp4",
                    lambda f: (150 + f.astype(np.float32) * 0.05).astype(np.uint8))
     analysis = analyze(video, model_paths)
@@ -113,12 +114,12 @@ def test_a_washed_out_image_is_reported_as_low_contrast(tmp_path: Path,
     assert set(analysis.summary.unknown_by_reason) & {"low contrast", "landmarks unclear"}
 
 
-def test_glasses_do_not_change_the_verdict(tmp_path: Path, model_paths: app.ModelPaths) -> None:
+def test_glasses_do_not_change_the_verdict(tmp_path: Path, model_paths: ModelPaths) -> None:
     """Dark frames drawn round both eyes (found once on the first frame) of the upright clip."""
     first = next(frames_of(RECORDINGS / "upright_hopper.mp4"))
     from posture_watch.core.types import Frame
 
-    with app.make_estimator(model_paths) as estimator:
+    with make_estimator(model_paths) as estimator:
         body = estimator.estimate(Frame(first, 0.0)).people[0].body
     assert body is not None and body.left_eye and body.right_eye
     eyes = [(round(p.x), round(p.y)) for p in (body.left_eye, body.right_eye)]
@@ -140,7 +141,7 @@ def test_glasses_do_not_change_the_verdict(tmp_path: Path, model_paths: app.Mode
 
 
 def test_repeated_glances_down_never_alarm(tmp_path: Path,
-                                           model_paths: app.ModelPaths) -> None:
+                                           model_paths: ModelPaths) -> None:
     """8 s upright, then 2 s looking down every 8 s. With the posture hold scaled down to
     4 s the glances still never alarm; counting every second of them (glance_s = 0) would."""
     frames = list(frames_of(RECORDINGS / "looking_down_astronaut.mp4"))
@@ -155,7 +156,7 @@ def test_repeated_glances_down_never_alarm(tmp_path: Path,
                                       clear_after_good_s=10.0, glance_s=glance_s)
         config = dataclasses.replace(base, reminders=dataclasses.replace(
             base.reminders, posture=posture, min_gap_s=1.0))
-        analysis = app.analyze_path(video, config, app.CalibrationChoice(), model_paths,
+        analysis = analyze_path(video, config, CalibrationChoice(), model_paths,
                                     progress=False)
         assert {s.state for s in analysis.states if s.t_s > 9.0} & {State.CAUTION, State.POOR}
         alarms = [r for r in analysis.reminders if r.kind.value == "posture"]
@@ -163,7 +164,7 @@ def test_repeated_glances_down_never_alarm(tmp_path: Path,
 
 
 def test_standing_up_in_front_of_the_camera_is_not_a_slouch_or_a_shrug(
-        tmp_path: Path, model_paths: app.ModelPaths) -> None:
+        tmp_path: Path, model_paths: ModelPaths) -> None:
     """After 8 s seated, the whole person rises in the picture (12 % of its height) and
     moves a little further away, more of the torso showing below, as when standing at a
     raised desk: the shoulder line rises, but the head rises with it, so no shrug."""

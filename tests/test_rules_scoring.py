@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from posture_watch.config import Config, SmoothingConfig, ThresholdsConfig
 from posture_watch.core.calibration import Baseline, Observation, build_baseline
 from posture_watch.core.metrics import is_back_view
 from posture_watch.core.rules import (
@@ -20,6 +19,7 @@ from posture_watch.core.rules import (
     worst_level,
 )
 from posture_watch.core.scoring import PostureScorer, is_person, measure_with_config
+from posture_watch.core.settings import Config, SmoothingConfig, ThresholdsConfig
 from posture_watch.core.types import Level, Person, PoseSample, PostureState, RuleResult, State
 from tests.synthetic import front_person, one_sample, samples
 

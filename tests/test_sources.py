@@ -18,9 +18,9 @@ import cv2
 import numpy as np
 import pytest
 
-from posture_watch import sources
 from posture_watch.errors import UserError
-from posture_watch.sources import _MediaClock, _TickSampler, open_source
+from posture_watch.vision import sources
+from posture_watch.vision.sources import _MediaClock, _TickSampler, open_source
 
 FOOTAGE = Path(__file__).resolve().parents[2] / "shared" / "footage"
 V05_GIF = FOOTAGE / "v05_intel_headpose_male.gif"
@@ -478,7 +478,7 @@ def test_opencv_and_ffmpeg_stay_off_stderr(tmp_path: Path) -> None:
     script = (
         "import logging, sys\n"
         "logging.disable(logging.CRITICAL)  # only OpenCV/FFmpeg output is under test\n"
-        "from posture_watch.sources import open_source\n"
+        "from posture_watch.vision.sources import open_source\n"
         "from posture_watch.errors import UserError\n"
         "for p in sys.argv[1:]:\n"
         "    try:\n"

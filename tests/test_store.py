@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 
-from posture_watch import store as store_mod
 from posture_watch.core.calibration import Baseline
 from posture_watch.core.types import (
     Level,
@@ -28,7 +27,8 @@ from posture_watch.core.types import (
     State,
 )
 from posture_watch.errors import UserError
-from posture_watch.store import SampleRow, Store
+from posture_watch.history import store as store_mod
+from posture_watch.history.store import SampleRow, Store
 
 REPO = Path(__file__).resolve().parents[1]
 T0 = 1_700_000_000.0  # a wall-clock origin on a whole second
@@ -360,7 +360,7 @@ WRITER = textwrap.dedent("""
     import sys, time
     from pathlib import Path
     from posture_watch.core.types import PostureState, State
-    from posture_watch.store import Store
+    from posture_watch.history.store import Store
 
     path, hz, speed, flush_s = Path(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), \\
         float(sys.argv[4])
@@ -452,7 +452,7 @@ def test_garbage_file_is_moved_aside(db: Path, clock: Clock,
     db.parent.mkdir(parents=True)
     garbage = os.urandom(8192)
     db.write_bytes(garbage)
-    with caplog.at_level(logging.WARNING, logger="posture_watch.store"), \
+    with caplog.at_level(logging.WARNING, logger="posture_watch.history.store"), \
             Store(db, now=clock) as s:
         sid = new_session(s)
         s.add_sample(sid, good(), T0)
@@ -525,7 +525,7 @@ def test_injected_write_errors_keep_the_batch_until_they_clear(
     faulty = FaultyConnection(store._conn)  # type: ignore[arg-type]
     store._conn = faulty  # type: ignore[assignment]
     faulty.error = error
-    with caplog.at_level(logging.WARNING, logger="posture_watch.store"):
+    with caplog.at_level(logging.WARNING, logger="posture_watch.history.store"):
         sid = new_session(store)  # provisional id, inserted later
         for i in range(20):
             clock.t = T0 + 0.5 * i
@@ -590,7 +590,7 @@ def test_buffer_is_capped_dropping_the_oldest(
         s._conn = faulty  # type: ignore[assignment]
         sid = new_session(s)
         faulty.error = "database or disk is full"
-        with caplog.at_level(logging.WARNING, logger="posture_watch.store"):
+        with caplog.at_level(logging.WARNING, logger="posture_watch.history.store"):
             for i in range(60):  # 30 s at 2 Hz
                 clock.t = T0 + 0.5 * i
                 s.add_sample(sid, good(), clock.t)

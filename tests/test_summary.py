@@ -6,9 +6,9 @@ from collections.abc import Iterable
 
 import pytest
 
-from posture_watch.config import Config
 from posture_watch.core.messages import suggestion_for_rule
 from posture_watch.core.scoring import PostureScorer
+from posture_watch.core.settings import Config
 from posture_watch.core.summary import Episode, sample_spans, summarize
 from posture_watch.core.types import (
     Level,

@@ -4,7 +4,7 @@ The labels say which predicted states are right for each labelled stretch (a `Se
 the figures here say how well a run did: agreement, a confusion table, precision and
 recall for bad posture and for away, the reminders that should and should not have come,
 and how long "away" took to show. Reading label files is I/O and lives in
-`posture_watch.labels`; this module only takes plain values.
+`posture_watch.evaluation.labels`; this module only takes plain values.
 
 Judging
     A sample at time t belongs to a segment when start + m <= t <= end - m, with

@@ -54,7 +54,6 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from posture_watch.config import RemindersConfig
 from posture_watch.core.messages import (
     STRETCHES,
     break_text,
@@ -64,6 +63,7 @@ from posture_watch.core.messages import (
     posture_text,
     stretch_text,
 )
+from posture_watch.core.settings import RemindersConfig
 from posture_watch.core.types import Level, PostureState, Reminder, ReminderKind, State
 
 # Float slack for threshold comparisons: sample times like 0.2 s do not sum exactly.

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from posture_watch.config import SmoothingConfig, ThresholdsConfig
 from posture_watch.core.calibration import Baseline
+from posture_watch.core.settings import SmoothingConfig, ThresholdsConfig
 from posture_watch.core.types import Level, RuleResult
 
 _ORDER = {Level.GOOD: 0, Level.CAUTION: 1, Level.POOR: 2}

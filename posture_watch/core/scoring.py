@@ -6,10 +6,10 @@ import math
 import statistics
 from collections import deque
 
-from posture_watch.config import Config
 from posture_watch.core.calibration import AutoCalibrator, Baseline, Observation
 from posture_watch.core.metrics import RawMetrics, is_back_view, measure, visible
 from posture_watch.core.rules import RuleBook, penalty, worst_level
+from posture_watch.core.settings import Config
 from posture_watch.core.types import Level, Person, PoseSample, PostureState, State
 
 _LEVEL_TO_STATE = {Level.GOOD: State.GOOD, Level.CAUTION: State.CAUTION, Level.POOR: State.POOR}

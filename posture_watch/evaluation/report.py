@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from posture_watch.core.evaluation import ClipScore, Overall, PrecisionRecall, combine
-from posture_watch.evaluate import Evaluated, by_set
+from posture_watch.evaluation.evaluate import Evaluated, by_set
 
 # input, samples judged, share agreeing with the labels, precision / recall of bad posture
 # and of away, reminders matched / expected, posture reminders on upright footage, and the

@@ -18,15 +18,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from posture_watch.camera import CameraSource
-from posture_watch.config import Config
 from posture_watch.core.calibration import Baseline
+from posture_watch.core.pipeline import Estimator, Sink, run_loop
 from posture_watch.core.reminders import ReminderEngine
 from posture_watch.core.scoring import PostureScorer
+from posture_watch.core.settings import Config
 from posture_watch.core.staleness import StaleCalibrationWatch
 from posture_watch.core.types import PostureState, Reminder, State
 from posture_watch.errors import UserError
-from posture_watch.pipeline import Estimator, Sink, run_loop
+from posture_watch.vision.camera import CameraSource
 
 # The exit summary covers at most this many recent samples (8 hours at 2 Hz).
 _SUMMARY_SAMPLES = 8 * 3600 * 2
@@ -45,15 +45,6 @@ def parse_duration(text: str | None) -> float | None:
     if value <= 0:
         raise UserError(f"duration {text!r} must be positive")
     return value
-
-
-def in_quiet_hours(spec: str, now: dt.time) -> bool:
-    """Whether `now` falls in 'HH:MM-HH:MM' (which may wrap past midnight)."""
-    if not spec:
-        return False
-    start_text, end_text = spec.split("-")
-    start, end = dt.time.fromisoformat(start_text), dt.time.fromisoformat(end_text)
-    return start <= now < end if start <= end else now >= start or now < end
 
 
 @dataclass
@@ -166,7 +157,7 @@ class Monitor:
         self.states.append(state)
         self.reminders.extend(reminders)
         if self._json:
-            from posture_watch.output import sample_to_dict
+            from posture_watch.analysis.output import sample_to_dict
 
             self._emit({"type": "sample", **sample_to_dict(state)})
         for reminder in reminders:

@@ -7,9 +7,10 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from posture_watch.app import Analysis
-from posture_watch.config import Config, config_to_dict
+from posture_watch.analysis.analyze import Analysis
+from posture_watch.config import config_to_dict
 from posture_watch.core.messages import rule_label
+from posture_watch.core.settings import Config
 from posture_watch.core.types import Level, PostureState
 
 

@@ -1,32 +1,30 @@
-"""The live commands: `run`, calibration from the camera, and talking to the monitor."""
+"""`posture-watch run`: one monitoring session at the desk, wired end to end.
+
+Takes the one-instance lock, opens the camera, loads the landmarkers, records the session
+in the history, serves the control channel, stops on SIGINT/SIGTERM and prints the summary.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
-import itertools
 import json
 import signal
 import sys
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from posture_watch import app
-from posture_watch.camera import CameraSource, FaultPlan
-from posture_watch.config import Config
-from posture_watch.core.calibration import Baseline, build_baseline, is_steady
+from posture_watch.analysis.analyze import Analysis
+from posture_watch.core.calibration import Baseline
+from posture_watch.core.settings import Config
 from posture_watch.core.summary import summarize
-from posture_watch.core.types import Reminder
+from posture_watch.desktop.notices import DesktopNotices
 from posture_watch.errors import UserError
-from posture_watch.live import Monitor, in_quiet_hours
-from posture_watch.pipeline import collect_observations
-from posture_watch.recording import SessionRecorder
-from posture_watch.store import Store
-
-# A calibration is refused when the user was found in fewer of its samples than this.
-_MIN_FOUND_SHARE = 0.8
+from posture_watch.history.recording import SessionRecorder
+from posture_watch.history.store import Store
+from posture_watch.monitor.monitor import Monitor
+from posture_watch.vision.camera import CameraSource, FaultPlan
+from posture_watch.vision.landmarkers import ModelPaths, make_estimator
 
 
 @dataclass(frozen=True)
@@ -39,27 +37,9 @@ class RunOptions:
     profile: str | None = None
 
 
-class DesktopNotices:
-    """Shows reminders (and one-off notes) as notifications, except in quiet hours."""
-
-    def __init__(self, config: Config) -> None:
-        from posture_watch.notify import make_notifier
-
-        self._notifier = make_notifier(config.notifications.backend)
-        self._quiet = config.notifications.quiet_hours
-
-    def __call__(self, reminder: Reminder) -> None:
-        self.text(reminder.title, reminder.message,
-                  urgency="low" if reminder.kind.value == "posture" else "normal")
-
-    def text(self, title: str, message: str, urgency: str = "normal") -> None:
-        if not in_quiet_hours(self._quiet, dt.datetime.now().time()):
-            self._notifier.notify(title, message, urgency=urgency)
-
-
-def run(config: Config, baseline: Baseline | None, models: app.ModelPaths,
+def run_monitor(config: Config, baseline: Baseline | None, models: ModelPaths,
         options: RunOptions) -> int:
-    from posture_watch.control import ControlServer, InstanceLock
+    from posture_watch.monitor.control import ControlServer, InstanceLock
 
     camera = CameraSource(options.camera, config.live.rate_hz,
                           fault=FaultPlan.parse(options.fault) if options.fault else None)
@@ -71,10 +51,10 @@ def run(config: Config, baseline: Baseline | None, models: app.ModelPaths,
                   "better one: 'posture-watch calibrate --save desk', then 'run --profile "
                   "desk'.", file=sys.stderr)
         try:
-            with app.make_estimator(models) as estimator:
+            with make_estimator(models) as estimator:
                 est = estimator
                 if options.preview:
-                    from posture_watch.preview import PreviewEstimator
+                    from posture_watch.monitor.preview import PreviewEstimator
 
                     est = PreviewEstimator(estimator)
                 notices = DesktopNotices(config)
@@ -118,7 +98,7 @@ def _open_history(config: Config, options: RunOptions,
 
 def _close_history(store: Store, recorder: SessionRecorder, config: Config) -> None:
     """End the session, and prepare the per-day summaries of past days for next time."""
-    from posture_watch.history import warm_rollups
+    from posture_watch.history.queries import warm_rollups
 
     recorder.close()
     try:
@@ -152,9 +132,9 @@ def _print_summary(monitor: Monitor, options: RunOptions) -> None:
         return
     from rich.console import Console
 
-    from posture_watch.output import print_human
+    from posture_watch.analysis.output import print_human
 
-    analysis = app.Analysis(Path(monitor.camera.spec), None, None,
+    analysis = Analysis(Path(monitor.camera.spec), None, None,
                         f"profile {options.profile!r}" if options.profile else "automatic",
                         monitor.scorer.baseline, states, monitor.reminders, summary)
     print_human(analysis, Console())
@@ -163,32 +143,3 @@ def _print_summary(monitor: Monitor, options: RunOptions) -> None:
         print(f"Camera gaps: {len(gaps)} ("
               + ", ".join(f"{g.start_s:.0f}-{(g.end_s or g.start_s):.0f} s" for g in gaps)
               + ")")
-
-
-def calibrate_from_camera(spec: str, config: Config, models: app.ModelPaths,
-                          seconds: float, countdown_s: int) -> Baseline:
-    """Guide the user, capture `seconds` of upright sitting and check it was usable."""
-    camera = CameraSource(spec, 5.0)
-    camera.open()
-    try:
-        print("Sit upright as you do when you work well: back against the chair, feet flat, "
-              "shoulders relaxed, looking at the screen.")
-        for n in range(countdown_s, 0, -1):
-            print(f"  starting in {n}...", flush=True)
-            time.sleep(1.0)
-        print(f"Hold still for {seconds:g} seconds.", flush=True)
-        with app.make_estimator(models) as estimator:
-            start = camera.now()
-            frames = itertools.takewhile(lambda frame: frame.t_s - start <= seconds,
-                                         camera.frames(threading.Event()))
-            observations, total = collect_observations(frames, estimator, config)
-    finally:
-        camera.release()
-    if total == 0 or len(observations) < _MIN_FOUND_SHARE * total:
-        raise UserError(f"calibration refused: you were found in only {len(observations)} of "
-                        f"{total} samples; face the camera in good light and try again")
-    if not is_steady(observations):
-        raise UserError("calibration refused: you moved too much while it was capturing; "
-                        "sit still in your upright posture and try again")
-    return build_baseline(observations, min_samples=config.calibration.min_samples,
-                          source=f"camera {spec}, {seconds:g} s")

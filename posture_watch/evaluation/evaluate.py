@@ -14,14 +14,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from posture_watch import app
-from posture_watch.config import Config, load_config
+from posture_watch.analysis.analyze import Analysis, CalibrationChoice, analyze_path
+from posture_watch.config import load_config
 from posture_watch.core.calibration import Baseline, Observation, build_baseline
 from posture_watch.core.evaluation import ClipScore, Overall, combine, score_clip
+from posture_watch.core.pipeline import collect_observations
+from posture_watch.core.settings import Config
 from posture_watch.core.types import State
-from posture_watch.labels import LabelledInput
-from posture_watch.pipeline import collect_observations
-from posture_watch.sources import open_source
+from posture_watch.evaluation.labels import LabelledInput
+from posture_watch.vision.landmarkers import ModelPaths, make_estimator
+from posture_watch.vision.sources import open_source
 
 # Each still is shown this long: enough samples at 5 Hz for the smoothing to settle.
 STILL_HOLD_S = 4.0
@@ -32,7 +34,7 @@ STILL_JUDGED_FRACTION = 0.5
 class Evaluated:
     labelled: LabelledInput
     set_name: str
-    analysis: app.Analysis
+    analysis: Analysis
     score: ClipScore
 
     @property
@@ -58,15 +60,15 @@ def _config_for(labelled: LabelledInput, override: Config | None) -> Config:
     return config
 
 
-def _observations(path: Path, config: Config, models: app.ModelPaths) -> list[Observation]:
+def _observations(path: Path, config: Config, models: ModelPaths) -> list[Observation]:
     with open_source(path, rate_hz=config.sampling.file_rate_hz,
                      still_hold_s=config.sampling.still_hold_s) as source, \
-            app.make_estimator(models) as estimator:
+            make_estimator(models) as estimator:
         return collect_observations(source, estimator, config)[0]
 
 
 def group_baselines(inputs: list[LabelledInput], override: Config | None,
-                    models: app.ModelPaths) -> dict[str, Baseline]:
+                    models: ModelPaths) -> dict[str, Baseline]:
     """A side- or front-view profile per still group, from its upright stills."""
     baselines: dict[str, Baseline] = {}
     for group in sorted({i.group for i in inputs if i.group}):
@@ -83,7 +85,7 @@ def group_baselines(inputs: list[LabelledInput], override: Config | None,
     return baselines
 
 
-def evaluate(inputs: list[LabelledInput], models: app.ModelPaths, *,
+def evaluate(inputs: list[LabelledInput], models: ModelPaths, *,
              override: Config | None = None, margin_s: float = 2.0,
              on_done: Callable[[Evaluated], None] | None = None) -> list[Evaluated]:
     baselines = group_baselines(inputs, override, models)
@@ -91,7 +93,7 @@ def evaluate(inputs: list[LabelledInput], models: app.ModelPaths, *,
     for labelled in inputs:
         config = _config_for(labelled, override)
         still = bool(labelled.group)
-        analysis = app.analyze_path(labelled.path, config, app.CalibrationChoice(), models,
+        analysis = analyze_path(labelled.path, config, CalibrationChoice(), models,
                                     progress=False, baseline=baselines.get(labelled.group))
         score = score_clip(labelled.path.name, analysis.states, labelled.segments,
                            analysis.reminders, labelled.reminders,

@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from posture_watch.config import Config
 from posture_watch.core.calibration import Baseline, Observation, build_baseline
 from posture_watch.core.reminders import ReminderEngine
 from posture_watch.core.scoring import (
@@ -18,6 +17,7 @@ from posture_watch.core.scoring import (
     measure_with_config,
     select_person,
 )
+from posture_watch.core.settings import Config
 from posture_watch.core.types import Frame, PoseSample, PostureState, Reminder
 
 

@@ -1,37 +1,27 @@
-"""What each command does, between the CLI's parsed arguments and the pipeline."""
+"""Analysing a recording: open it, choose the calibration, run the one pipeline loop over
+it and keep every state and reminder (`analyze`, and `evaluate` underneath)."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from posture_watch import models
-from posture_watch.config import Config
 from posture_watch.core.calibration import Baseline
+from posture_watch.core.pipeline import Recorder, calibrate_from_frames, frames_between, run_loop
 from posture_watch.core.reminders import ReminderEngine
 from posture_watch.core.scoring import PostureScorer
+from posture_watch.core.settings import Config
 from posture_watch.core.summary import Summary, summarize
 from posture_watch.core.types import Frame, PostureState, Reminder
 from posture_watch.errors import UserError
-from posture_watch.pipeline import Recorder, calibrate_from_frames, frames_between, run_loop
-from posture_watch.profiles import load_baseline_file, load_profile
-from posture_watch.sources import open_source
-
-if TYPE_CHECKING:
-    from posture_watch.estimator import PoseEstimator
+from posture_watch.history.profiles import load_baseline_file, load_profile
+from posture_watch.vision.landmarkers import ModelPaths, make_estimator
+from posture_watch.vision.sources import open_source
 
 # Inputs shorter than this get no progress bar.
 _PROGRESS_MIN_S = 5.0
-
-
-@dataclass(frozen=True)
-class ModelPaths:
-    pose: Path
-    face: Path
 
 
 @dataclass(frozen=True)
@@ -75,20 +65,6 @@ def parse_range(text: str) -> tuple[float, float]:
     if start < 0 or end <= start:
         raise UserError(f"time range {text!r}: END must be after START, both >= 0")
     return start, end
-
-
-def resolve_models(config: Config, pose: str | None = None,
-                   face: str | None = None) -> ModelPaths:
-    found = models.resolve_all(
-        {"pose": pose or config.models.pose or None, "face": face or config.models.face or None},
-        fetch=True, progress=sys.stderr.isatty())
-    return ModelPaths(found["pose"].path, found["face"].path)
-
-
-def make_estimator(paths: ModelPaths) -> PoseEstimator:
-    from posture_watch import estimator  # imports mediapipe: only when needed
-
-    return estimator.PoseEstimator(paths.pose, paths.face)
 
 
 @contextmanager

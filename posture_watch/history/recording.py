@@ -1,9 +1,9 @@
 """Recording a session into the history store: a sink for the one pipeline loop.
 
 Samples, reminders and breaks go to the store as they happen (the store batches its
-writes); `run` records live, `analyze --save` records a file. A break is a stretch away
-of at least `reminders.break.natural_break_s`: "reminded" when it began within ten
-minutes of a break reminder, "natural" otherwise.
+writes); `run` records live, `analyze --save` records a file (analysis.saving). A break
+is a stretch away of at least `reminders.break.natural_break_s`: "reminded" when it began
+within ten minutes of a break reminder, "natural" otherwise.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from __future__ import annotations
 import hashlib
 import json
 
-from posture_watch.app import Analysis
-from posture_watch.config import Config, config_to_dict
+from posture_watch.config import config_to_dict
+from posture_watch.core.settings import Config
 from posture_watch.core.types import PostureState, Reminder, ReminderKind, State
-from posture_watch.store import Store
+from posture_watch.history.store import Store
 
 # A break that starts this soon after a break reminder answered it.
 _REMINDED_WITHIN_S = 600.0
@@ -74,19 +74,3 @@ class SessionRecorder:
         """End the session (a break still going at the end counts up to the last sample)."""
         self._close_away(self._last_t)
         self._store.end_session(self.session_id, self._start + self._last_t)
-
-
-def save_analysis(analysis: Analysis, config: Config, profile: str | None) -> int:
-    """Record an analysed file as a session, timed from the file's modification time (when
-    the recording ended) back over its length; returns the session id."""
-    duration = analysis.summary.duration_s
-    started_at = analysis.path.stat().st_mtime - duration
-    with Store() as store:
-        store.apply_retention(config.history.retention_days)
-        recorder = SessionRecorder(store, config, started_at=started_at,
-                                   source=str(analysis.path), kind="file", profile=profile)
-        for state in analysis.states:
-            fired = [r for r in analysis.reminders if r.t_s == state.t_s]
-            recorder.on_sample(state, fired)
-        recorder.close()
-        return recorder.session_id

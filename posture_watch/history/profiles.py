@@ -63,7 +63,7 @@ def save_profile(name: str, baseline: Baseline) -> Path:
     the history knows the neutral each session was judged against."""
     path = _path(name)
     save_baseline_file(baseline, path)
-    from posture_watch.store import Store
+    from posture_watch.history.store import Store
 
     try:
         with Store() as store:

@@ -1,0 +1,36 @@
+"""The configured MediaPipe landmarkers: which model files to use, and a ready estimator."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from posture_watch.core.settings import Config
+from posture_watch.vision import models
+
+if TYPE_CHECKING:
+    from posture_watch.vision.estimator import PoseEstimator
+
+
+@dataclass(frozen=True)
+class ModelPaths:
+    pose: Path
+    face: Path
+
+
+def resolve_models(config: Config, pose: str | None = None,
+                   face: str | None = None) -> ModelPaths:
+    """The pose and face model files: the command line's, else the config's, else found or
+    fetched (vision.models)."""
+    found = models.resolve_all(
+        {"pose": pose or config.models.pose or None, "face": face or config.models.face or None},
+        fetch=True, progress=sys.stderr.isatty())
+    return ModelPaths(found["pose"].path, found["face"].path)
+
+
+def make_estimator(paths: ModelPaths) -> PoseEstimator:
+    from posture_watch.vision import estimator  # imports mediapipe: only when needed
+
+    return estimator.PoseEstimator(paths.pose, paths.face)
