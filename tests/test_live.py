@@ -29,7 +29,7 @@ from posture_watch.monitor.monitor import Monitor, parse_duration
 from posture_watch.vision.camera import CameraSource, FaultPlan
 from posture_watch.vision.landmarkers import ModelPaths, make_estimator
 from tests.conftest import RECORDINGS, run_cli
-from tests.test_notify import BusDaemon, NotificationServer
+from tests.support.dbus import BusDaemon, NotificationServer
 
 pytestmark = pytest.mark.model
 

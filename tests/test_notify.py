@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import io
 import logging
-import selectors
 import shutil
 import socket
 import subprocess
@@ -19,9 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from jeepney import HeaderFields, MessageType, new_error, new_method_return
-from jeepney.bus_messages import message_bus
-from jeepney.io.blocking import Proxy, open_dbus_connection
 
 from posture_watch.desktop import notify
 from posture_watch.desktop.notify import (
@@ -33,134 +29,13 @@ from posture_watch.desktop.notify import (
     applescript_string,
     make_notifier,
 )
-
-DBUS_DAEMON = shutil.which("dbus-daemon")
-NOTIFICATIONS = "org.freedesktop.Notifications"
+from tests.support.dbus import DBUS_DAEMON, BusDaemon, NotificationServer
 
 # Quotes, backslashes, line breaks, unicode and shell syntax: any shell or string
 # interpolation on the way would change or act on these.
 TRICKY_TITLE = 'Sit up "straight" \\ it\'s $(rm -rf ~) `id`; echo pwned | cat & ~ *'
 TRICKY_BODY = ("Line one; echo hacked > /tmp/x\nline two\t«ünïcödé» 🧘 — 背筋\r\n"
                "$HOME ${IFS} 'single' \"double\" \\\" end\\")
-
-# A minimal session bus: no service directories, so no real notification daemon can be
-# activated on it (the system's session.conf would start one if a desktop had it installed).
-# The policy is session.conf's: without its receive rule the daemon's replies never arrive.
-BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:path={socket}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-"""
-
-
-class BusDaemon:
-    """A private dbus-daemon on a socket in `directory`; restartable on the same path."""
-
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        self.socket = directory / "bus"
-        self.config = directory / "bus.conf"
-        self.config.write_text(BUS_CONFIG.format(socket=self.socket))
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.address = ""
-
-    def start(self) -> None:
-        assert DBUS_DAEMON is not None
-        errors = (self.directory / "daemon.err").open("wb")
-        self.proc = subprocess.Popen(
-            [DBUS_DAEMON, f"--config-file={self.config}", "--nofork", "--print-address=1",
-             f"--address=unix:path={self.socket}"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errors)
-        errors.close()
-        assert self.proc.stdout is not None
-        with selectors.DefaultSelector() as sel:
-            sel.register(self.proc.stdout, selectors.EVENT_READ)
-            ready = sel.select(timeout=10)
-        line = self.proc.stdout.readline().decode().strip() if ready else ""
-        if not line.startswith("unix:"):
-            self.stop()
-            stderr = (self.directory / "daemon.err").read_text(errors="replace")
-            pytest.fail(f"dbus-daemon did not start: {stderr.strip()}")
-        self.address = line
-
-    def stop(self) -> None:
-        if self.proc is None:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=5)
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
-        self.proc = None
-
-    def restart(self) -> None:
-        self.stop()
-        self.start()
-
-
-class NotificationServer:
-    """Owns org.freedesktop.Notifications and records each Notify call's arguments."""
-
-    def __init__(self, address: str, capabilities: tuple[str, ...] = ("body",),
-                 answer_notify: bool = True) -> None:
-        self.capabilities = list(capabilities)
-        self.answer_notify = answer_notify
-        self.notifications: list[dict[str, Any]] = []
-        self.calls: list[str] = []
-        self.conn = open_dbus_connection(address)
-        # 4 = DO_NOT_QUEUE: fail now rather than wait behind another owner
-        (result,) = Proxy(message_bus, self.conn, timeout=5).RequestName(NOTIFICATIONS, 4)
-        assert result == 1, f"could not own {NOTIFICATIONS}: {result}"
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                msg = self.conn.receive(timeout=0.05)
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            if msg.header.message_type is not MessageType.method_call:
-                continue
-            member = msg.header.fields.get(HeaderFields.member)
-            self.calls.append(member)
-            if member == "Notify":
-                app, replaces, icon, summary, body, actions, hints, expire = msg.body
-                self.notifications.append(dict(
-                    app=app, replaces=replaces, icon=icon, summary=summary, body=body,
-                    actions=actions, hints=hints, expire=expire,
-                    sender=msg.header.fields.get(HeaderFields.sender)))
-                if not self.answer_notify:
-                    continue
-                reply = new_method_return(msg, "u", (len(self.notifications),))
-            elif member == "GetCapabilities":
-                reply = new_method_return(msg, "as", (self.capabilities,))
-            elif member == "GetServerInformation":
-                reply = new_method_return(msg, "ssss", ("test", "posture-watch", "1", "1.2"))
-            else:
-                reply = new_error(msg, "org.freedesktop.DBus.Error.UnknownMethod", "s",
-                                  (f"no method {member}",))
-            self.conn.send(reply)
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-        self.conn.close()
-
 
 @pytest.fixture
 def bus() -> Iterator[BusDaemon]:
