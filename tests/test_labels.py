@@ -139,7 +139,7 @@ def test_a_clip_without_reminders_file_gives_no_expectations() -> None:
     item = read_clip_labels(RECORDINGS / "slouch_hopper.mp4")
     assert item.reminders is None
     assert item.config is None
-    assert (item.group, item.view, item.reference) == ("", "front", False)
+    assert (item.group, item.view) == ("", "front")
 
 
 # --- the shared footage ----------------------------------------------------------------
@@ -168,7 +168,7 @@ def test_the_room_camera_clip_has_seven_empty_stretches() -> None:
 
 
 @needs_footage
-def test_footage_stills_groups_views_and_references() -> None:
+def test_footage_stills_groups_views_and_upright_stills() -> None:
     stills = [i for i in read_footage(FOOTAGE) if i.group]
     assert len(stills) == 15  # 17 rows, two kneeling stills left out
     assert not any("kneeling" in s.path.name for s in stills)
@@ -180,11 +180,13 @@ def test_footage_stills_groups_views_and_references() -> None:
         by_group.setdefault(still.group, []).append(still)
     assert {g: len(v) for g, v in by_group.items()} == {
         "s03-front": 2, "s03-side": 2, "s04-side": 11}
-    references = {g: [s.path.name for s in v if s.reference] for g, v in by_group.items()}
-    assert references == {
+    # The upright stills of each group: what `evaluate` calibrates that group on.
+    upright = {g: [s.path.name for s in v if s.segments[0].expected == {"good"}]
+               for g, v in by_group.items()}
+    assert upright == {
         "s03-front": ["s03_donmaen_front_good.png"],
         "s03-side": ["s03_donmaen_side_good.png"],  # a standing person, labelled upright
-        "s04-side": ["straight_flip.jpg"],
+        "s04-side": ["straight_flip.jpg", "straight_hf.jpg", "straight_hf_flip.jpg"],
     }
     assert all(s.view == "side" for s in by_group["s04-side"] + by_group["s03-side"])
     assert all(s.view == "front" for s in by_group["s03-front"])
@@ -334,7 +336,7 @@ def test_a_folder_without_footage_labels_is_an_error(tmp_path: Path) -> None:
     assert_one_line_error(excinfo, "labels_videos.csv", "labels_stills.csv")
 
 
-def test_stills_reference_is_the_first_upright_of_each_group(tmp_path: Path) -> None:
+def test_stills_are_grouped_by_source_prefix_and_view(tmp_path: Path) -> None:
     for name in ("s01_bad.png", "s01_good.png", "s01_good2.png", "s01_side.png", "s02_x.png"):
         write(tmp_path / name, "x")
     write(tmp_path / "labels_stills.csv", STILL_HEADER
@@ -344,9 +346,10 @@ def test_stills_reference_is_the_first_upright_of_each_group(tmp_path: Path) -> 
           + "s01_side.png,r,p,kneeling,side,\n"
           + "s02_x.png,r,p,reclined,Side view,\n")
     stills = read_footage(tmp_path)
-    assert [(s.path.name, s.group, s.view, s.reference) for s in stills] == [
-        ("s01_bad.png", "s01-front", "front", False),
-        ("s01_good.png", "s01-front", "front", True),
-        ("s01_good2.png", "s01-front", "front", False),
-        ("s02_x.png", "s02-side", "side", False),
+    assert [(s.path.name, s.group, s.view, sorted(s.segments[0].expected))
+            for s in stills] == [
+        ("s01_bad.png", "s01-front", "front", ["caution", "poor"]),
+        ("s01_good.png", "s01-front", "front", ["good"]),
+        ("s01_good2.png", "s01-front", "front", ["good"]),
+        ("s02_x.png", "s02-side", "side", ["caution", "poor"]),
     ]

@@ -9,6 +9,8 @@ import pytest
 
 from posture_watch.analysis.analyze import Analysis
 from posture_watch.core.types import ReminderKind
+from posture_watch.evaluation import report
+from posture_watch.evaluation.evaluate import score_analysis
 from posture_watch.evaluation.labels import ExpectedReminder, Segment, read_clip_labels
 from tests.conftest import RECORDINGS
 
@@ -86,7 +88,6 @@ def test_reminders_are_exactly_the_expected_ones(
         unmatched.remove(match)
 
 
-@pytest.mark.model
 def test_expected_reminder_kinds_are_known() -> None:
     kinds = {k.value for k in ReminderKind}
     for clip in CLIPS:
@@ -104,3 +105,20 @@ def test_the_posture_reminder_names_what_was_wrong(
     assert any(rule in posture[0].reason for rule in ("slouch", "forward_head"))
     assert analysis.summary.main_issue in ("slouch", "forward_head")
     assert analysis.summary.away_s >= 4.0
+
+
+@pytest.mark.model
+def test_evaluation_over_every_clip(analyze_clip: Callable[[Path], Analysis]) -> None:
+    """What `evaluate recordings/` reports, scored on the analyses made above (each clip is
+    analysed once per test session)."""
+    results = [score_analysis(read_clip_labels(clip), analyze_clip(clip)) for clip in CLIPS]
+    doc = report.to_dict(results)
+    assert {"inputs", "sets", "overall"} <= set(doc)
+    overall = doc["overall"]
+    assert overall["clips"] == len(list(RECORDINGS.glob("*.labels.csv")))
+    assert overall["agreement"] >= 0.9
+    assert overall["reminders"]["matched"] == overall["reminders"]["expected"] == 3
+    assert overall["false_posture_reminders"] == 0
+    assert overall["away"]["recall"] >= 0.95
+    assert {"good", "bad", "away"} <= set(overall["confusion"])
+    assert "| long_session |" in report.markdown(results)

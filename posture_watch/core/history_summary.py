@@ -21,14 +21,16 @@ from datetime import datetime
 from fractions import Fraction
 from typing import Any, Protocol
 
+from posture_watch.core.episodes import (
+    MAX_SAMPLE_GAP_S,
+    MIN_EPISODE_S,
+    breaks_the_run,
+    is_episode,
+)
 from posture_watch.core.messages import PACING_ADVICE, rule_label, suggestion_for_rule
 from posture_watch.core.rules import POSTURE_RULES
 from posture_watch.core.types import State
 
-# A stretch of caution/poor seconds shorter than this is a blip, not an episode.
-MIN_EPISODE_S = 5
-# Seconds missing between two caution/poor rows beyond this end the run (a stall, a pause).
-MAX_GAP_S = 5
 # When to suggest seeing someone: discomfort logged over more than two weeks, or severe.
 CARE_SPAN_DAYS = 14
 CARE_LEVEL = 7
@@ -154,13 +156,13 @@ class HistorySummary:
 
 def _session_runs(session_rows: Sequence[SampleLike]) -> list[tuple[int, int]]:
     """(first, last second) of each caution/poor run of one session's rows in time order;
-    a good/away/unknown row or a gap of more than MAX_GAP_S seconds between rows ends a
-    run. The last run may still be open at the last row."""
+    a good/away/unknown row or a gap between rows that breaks the run (core.episodes)
+    ends a run. The last run may still be open at the last row."""
     runs = []
     start = last = None
     for row in session_rows:
         bad = row.state in (State.CAUTION, State.POOR)
-        if last is not None and (not bad or row.t - last > MAX_GAP_S):
+        if last is not None and (not bad or breaks_the_run(row.t - last)):
             runs.append((start, last))
             start = last = None
         if bad:
@@ -186,7 +188,7 @@ def _runs(rows: Sequence[SampleLike]) -> Iterable[int]:
 
 
 def episodes(rows: Sequence[SampleLike]) -> Episodes:
-    lengths = [n for n in _runs(rows) if n >= MIN_EPISODE_S]
+    lengths = [n for n in _runs(rows) if is_episode(n)]
     return Episodes(len(lengths), max(lengths, default=0), sum(lengths))
 
 
@@ -239,7 +241,7 @@ def trend(current: PostureStats, previous_rows: Sequence[SampleLike]) -> Trend |
 # --- per-day rollups ---------------------------------------------------------------------
 
 # What a rollup's episode figures depend on: a rollup made with other values is stale.
-ROLLUP_FORMAT = [1, MAX_GAP_S, MIN_EPISODE_S]
+ROLLUP_FORMAT = [1, MAX_SAMPLE_GAP_S, MIN_EPISODE_S]
 
 
 def rollup(rows: Iterable[SampleLike]) -> dict[str, Any]:
@@ -251,7 +253,7 @@ def rollup(rows: Iterable[SampleLike]) -> dict[str, Any]:
       longest, total], where head is the [start, last] run of caution/poor that begins
       at the first row, tail the one still open at the last row (both None when there is
       none; the same run when one run covers both), and count/longest/total describe the
-      complete runs in between that are episodes (at least MIN_EPISODE_S long).
+      complete runs in between that are episodes (core.episodes).
     """
     states: Counter[str] = Counter()
     rules: Counter[tuple[str, str]] = Counter()
@@ -273,7 +275,7 @@ def rollup(rows: Iterable[SampleLike]) -> dict[str, Any]:
         head = list(runs[0]) if runs and runs[0][0] == first else None
         tail = list(runs[-1]) if runs and runs[-1][1] == last else None
         inner = runs[(1 if head else 0):len(runs) - (1 if tail else 0)]
-        lengths = [b + 1 - a for a, b in inner if b + 1 - a >= MIN_EPISODE_S]
+        lengths = [b + 1 - a for a, b in inner if is_episode(b + 1 - a)]
         sessions[str(sid)] = [first, last, head, tail, len(lengths), max(lengths, default=0),
                               sum(lengths)]
     return {"format": ROLLUP_FORMAT, "states": dict(states),
@@ -301,7 +303,8 @@ def combine_rollups(rollups: Iterable[Mapping[str, Any]]) -> Totals:
     """Add up rollups of consecutive stretches, given in time order.
 
     A session's caution/poor run open at the end of one stretch goes on into the next
-    when that stretch starts with one within MAX_GAP_S seconds, as it would row by row.
+    when the gap to that stretch's first one does not break the run, as it would row by
+    row.
     """
     states: Counter[State] = Counter()
     rules: Counter[tuple[State, str]] = Counter()
@@ -311,7 +314,7 @@ def combine_rollups(rollups: Iterable[Mapping[str, Any]]) -> Totals:
 
     def emit(run: tuple[int, int]) -> None:
         n = run[1] + 1 - run[0]
-        if n >= MIN_EPISODE_S:
+        if is_episode(n):
             lengths[0] += 1
             lengths[1] = max(lengths[1], n)
             lengths[2] += n
@@ -327,7 +330,8 @@ def combine_rollups(rollups: Iterable[Mapping[str, Any]]) -> Totals:
             sid = int(key)
             run = open_runs.pop(sid, None)
             whole = head is not None and head == tail
-            joined = run is not None and head is not None and head[0] - run[1] <= MAX_GAP_S
+            joined = (run is not None and head is not None
+                      and not breaks_the_run(head[0] - run[1]))
             if run is not None and not joined:
                 emit(run)
             if head is not None:

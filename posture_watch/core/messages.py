@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-DISCLAIMER = "posture-watch reminds you to move and sit well; it does not give medical advice."
-
 # Warning signs from the guide's "when to seek help" section.
 CARE_NOTE = (
     "If pain lasts more than two weeks, or comes with numbness or tingling down an arm "

@@ -8,14 +8,10 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from posture_watch.core.episodes import MAX_SAMPLE_GAP_S, breaks_the_run, is_episode
 from posture_watch.core.messages import suggestion_for_rule
 from posture_watch.core.rules import POSTURE_RULES
 from posture_watch.core.types import Level, PostureState, Reminder, State
-
-# A gap longer than this between samples (a stalled camera, a seek) is not counted.
-_MAX_SAMPLE_SPAN_S = 5.0
-# Shorter non-good stretches are blips, not episodes.
-_MIN_EPISODE_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -61,13 +57,13 @@ def sample_spans(states: list[PostureState]) -> list[float]:
     """How long each sample stands for: the gap to the next one (the last gets the median)."""
     if not states:
         return []
-    gaps = [min(b.t_s - a.t_s, _MAX_SAMPLE_SPAN_S) for a, b in itertools.pairwise(states)]
+    gaps = [min(b.t_s - a.t_s, MAX_SAMPLE_GAP_S) for a, b in itertools.pairwise(states)]
     last = statistics.median(gaps) if gaps else 0.0
     return [*gaps, last]
 
 
 def _episodes(states: list[PostureState], spans: list[float]) -> list[Episode]:
-    """Runs of caution or poor samples that last at least _MIN_EPISODE_S."""
+    """Runs of caution or poor samples long enough to be episodes (core.episodes)."""
     episodes: list[Episode] = []
     run: list[tuple[PostureState, float]] = []
 
@@ -75,7 +71,7 @@ def _episodes(states: list[PostureState], spans: list[float]) -> list[Episode]:
         if not run:
             return
         start, end = run[0][0].t_s, run[-1][0].t_s + run[-1][1]
-        if end - start >= _MIN_EPISODE_S:
+        if is_episode(end - start):
             worst = "poor" if any(s.state is State.POOR for s, _ in run) else "caution"
             rules = Counter(r.rule for s, _ in run for r in s.rules
                             if r.level is not Level.GOOD and r.rule in POSTURE_RULES)
@@ -84,7 +80,7 @@ def _episodes(states: list[PostureState], spans: list[float]) -> list[Episode]:
         run.clear()
 
     for state, span in zip(states, spans, strict=True):
-        if run and state.t_s - run[-1][0].t_s > _MAX_SAMPLE_SPAN_S:
+        if run and breaks_the_run(state.t_s - run[-1][0].t_s):
             close_run()  # a stall in the samples ends an episode
         if state.state in (State.CAUTION, State.POOR):
             run.append((state, span))

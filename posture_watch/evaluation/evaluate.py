@@ -92,18 +92,25 @@ def evaluate(inputs: list[LabelledInput], models: ModelPaths, *,
     results = []
     for labelled in inputs:
         config = _config_for(labelled, override)
-        still = bool(labelled.group)
         analysis = analyze_path(labelled.path, config, CalibrationChoice(), models,
-                                    progress=False, baseline=baselines.get(labelled.group))
-        score = score_clip(labelled.path.name, analysis.states, labelled.segments,
-                           analysis.reminders, labelled.reminders,
-                           margin_s=0.0 if still else margin_s,
-                           judge_last_fraction=STILL_JUDGED_FRACTION if still else None)
-        result = Evaluated(labelled, set_name(labelled), analysis, score)
+                                progress=False, baseline=baselines.get(labelled.group))
+        result = score_analysis(labelled, analysis, margin_s=margin_s)
         results.append(result)
         if on_done is not None:
             on_done(result)
     return results
+
+
+def score_analysis(labelled: LabelledInput, analysis: Analysis, *,
+                   margin_s: float = 2.0) -> Evaluated:
+    """Score one input's analysis against its labels: a still is judged on the last part of
+    its samples (once the smoothing has settled), a clip away from its labels' edges."""
+    still = bool(labelled.group)
+    score = score_clip(labelled.path.name, analysis.states, labelled.segments,
+                       analysis.reminders, labelled.reminders,
+                       margin_s=0.0 if still else margin_s,
+                       judge_last_fraction=STILL_JUDGED_FRACTION if still else None)
+    return Evaluated(labelled, set_name(labelled), analysis, score)
 
 
 def by_set(results: list[Evaluated]) -> dict[str, Overall]:

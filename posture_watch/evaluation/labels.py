@@ -89,7 +89,6 @@ class LabelledInput:
     config: Path | None  # X.config.toml beside a clip, if any
     group: str = ""  # stills: the group calibrated together, e.g. "s03-front"
     view: str = "front"  # "front" | "side"
-    reference: bool = False  # stills: the upright still its group calibrates on
 
 
 def expected_states(label: str) -> frozenset[str]:
@@ -245,7 +244,6 @@ def _read_videos(folder: Path, path: Path) -> list[LabelledInput]:
 def _read_stills(folder: Path, path: Path) -> list[LabelledInput]:
     inputs: list[LabelledInput] = []
     seen: set[str] = set()
-    groups_with_reference: set[str] = set()
     for line, row in _read_rows(path, STILL_COLUMNS):
         still = _footage_file(folder, path, line, row)
         if row["file"] in seen:
@@ -259,11 +257,8 @@ def _read_stills(folder: Path, path: Path) -> list[LabelledInput]:
             continue
         view = "side" if row["camera_view"].lower().startswith("side") else "front"
         group = f"{_still_prefix(row['file'])}-{view}"
-        reference = expected == _GOOD and group not in groups_with_reference
-        if reference:
-            groups_with_reference.add(group)
         segment = Segment(0.0, math.inf, row["posture_label"], expected)
-        inputs.append(LabelledInput(still, (segment,), None, None, group, view, reference))
+        inputs.append(LabelledInput(still, (segment,), None, None, group, view))
     return inputs
 
 
