@@ -10,26 +10,33 @@ import stat
 import subprocess
 import sys
 import textwrap
-import time
-from collections.abc import Iterator
+import threading
+import types
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
 from posture_watch.errors import UserError
-from posture_watch.monitor import control
-from posture_watch.monitor.control import (
-    ControlServer,
-    InstanceLock,
-    NotRunningError,
-    runtime_dir,
-    send_command,
-)
+from posture_watch.monitor import runtime_dir as runtime_dir_module
+from posture_watch.monitor.control import client
+from posture_watch.monitor.control.client import send_command
+from posture_watch.monitor.control.protocol import NotRespondingError, NotRunningError
+from posture_watch.monitor.control.server import ControlServer
+from posture_watch.monitor.instance_lock import InstanceLock
+from posture_watch.monitor.runtime_dir import runtime_dir
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX sockets, modes and signals")
 
 RUNNING_MESSAGE = "posture-watch is already running (pid {}); stop it with 'posture-watch stop'"
+
+# Guards against a hang only: whatever works is done in a tiny fraction of it, even on a loaded
+# machine, so no verdict depends on how fast the machine is.
+HANG_GUARD_S = 60.0
+
+T = TypeVar("T")
 
 
 @pytest.fixture
@@ -65,7 +72,7 @@ def server(run_dir: Path) -> Iterator[tuple[ControlServer, Recorder]]:
 def raw_exchange(path: Path, payload: bytes) -> dict[str, Any]:
     """Talk to the socket without the client, to send what the client never would."""
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
-        conn.settimeout(5)
+        conn.settimeout(HANG_GUARD_S)
         conn.connect(str(path))
         conn.sendall(payload)
         data = b""
@@ -80,11 +87,71 @@ def raw_exchange(path: Path, payload: bytes) -> dict[str, Any]:
 def run_python(code: str, run_dir: Path, **kwargs: Any) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "POSTURE_WATCH_RUNTIME_DIR": str(run_dir)}
     return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
-                          text=True, env=env, timeout=20, check=False, **kwargs)
+                          text=True, env=env, timeout=HANG_GUARD_S, check=False, **kwargs)
+
+
+def without_hanging(call: Callable[[], T]) -> T:
+    """call() on a worker thread, returning or raising as it does; fails the test if it hangs."""
+    outcome: list[tuple[T | None, BaseException | None]] = []
+
+    def work() -> None:
+        try:
+            outcome.append((call(), None))
+        except BaseException as exc:  # handed to the test's thread below
+            outcome.append((None, exc))
+
+    worker = threading.Thread(target=work, daemon=True)
+    worker.start()
+    worker.join(HANG_GUARD_S)
+    if not outcome:
+        pytest.fail(f"still waiting after {HANG_GUARD_S:g} s: it hangs")
+    result, error = outcome[0]
+    if error is not None:
+        raise error
+    return result  # type: ignore[return-value]
+
+
+class RecordingSocket(socket.socket):
+    """A real socket that remembers every timeout it is armed with."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.timeouts: list[float | None] = []
+        super().__init__(*args, **kwargs)
+
+    def settimeout(self, value: float | None) -> None:
+        self.timeouts.append(value)
+        super().settimeout(value)
+
+
+@dataclass
+class ClientConnections:
+    unix: list[RecordingSocket] = field(default_factory=list)
+    tcp: list[tuple[str, int]] = field(default_factory=list)
+
+
+@pytest.fixture
+def client_connections(monkeypatch: pytest.MonkeyPatch) -> ClientConnections:
+    """Every connection the client module opens (its own `socket` name only is swapped)."""
+    seen = ClientConnections()
+
+    def unix_socket(*args: Any, **kwargs: Any) -> RecordingSocket:
+        conn = RecordingSocket(*args, **kwargs)
+        seen.unix.append(conn)
+        return conn
+
+    def tcp_connection(address: tuple[str, int], *args: Any, **kwargs: Any) -> socket.socket:
+        seen.tcp.append(address)
+        return socket.create_connection(address, *args, **kwargs)
+
+    spy = types.SimpleNamespace(**vars(socket))
+    spy.socket = unix_socket
+    spy.create_connection = tcp_connection
+    monkeypatch.setattr(client, "socket", spy)
+    return seen
 
 
 TRY_LOCK = """
-    from posture_watch.monitor.control import InstanceLock
+    from posture_watch.monitor.instance_lock import InstanceLock
     from posture_watch.errors import UserError
     try:
         InstanceLock().acquire()
@@ -197,7 +264,8 @@ def test_the_default_directory_is_tightened(tmp_path: Path,
     default.mkdir(parents=True)
     default.chmod(0o755)
     monkeypatch.delenv("POSTURE_WATCH_RUNTIME_DIR", raising=False)
-    monkeypatch.setattr(control.platformdirs, "user_runtime_dir", lambda name: str(default))
+    monkeypatch.setattr(runtime_dir_module.platformdirs, "user_runtime_dir",
+                        lambda name: str(default))
     assert runtime_dir() == default
     assert stat.S_IMODE(os.stat(default).st_mode) == 0o700
 
@@ -205,11 +273,12 @@ def test_the_default_directory_is_tightened(tmp_path: Path,
 # ---------------------------------------------------------------- nothing running
 
 
-def test_send_command_with_nothing_running_fails_fast(run_dir: Path) -> None:
-    started = time.monotonic()
+def test_send_command_with_nothing_running_fails_fast(
+        run_dir: Path, client_connections: ClientConnections) -> None:
+    # Fast because it waits for nothing: with an hour to wait, any wait would hang here.
     with pytest.raises(UserError, match=r"^posture-watch is not running$"):
-        send_command("status")
-    assert time.monotonic() - started < 1.0
+        without_hanging(lambda: send_command("status", timeout_s=3600))
+    assert client_connections == ClientConnections()  # not even a connection attempt
 
 
 def test_send_command_to_a_dead_socket_says_not_running(run_dir: Path) -> None:
@@ -221,15 +290,21 @@ def test_send_command_to_a_dead_socket_says_not_running(run_dir: Path) -> None:
         send_command("stop", timeout_s=1.0)
 
 
-def test_a_silent_server_times_out_with_one_line(run_dir: Path) -> None:
+def test_a_silent_server_times_out_with_one_line(
+        run_dir: Path, client_connections: ClientConnections) -> None:
     run_dir.mkdir(mode=0o700)
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as mute:
         mute.bind(str(run_dir / "control.sock"))
         mute.listen(1)  # accepts at the kernel level, never answers
-        started = time.monotonic()
-        with pytest.raises(UserError, match=r"^posture-watch is not responding \(no reply"):
-            send_command("status", timeout_s=0.3)
-        assert time.monotonic() - started < 2.0
+        with pytest.raises(NotRespondingError) as caught:
+            without_hanging(lambda: send_command("status", timeout_s=0.3))
+    assert str(caught.value) == "posture-watch is not responding (no reply within 0.3 s)"
+    # It gave up on the given timeout: one connection, and every wait on it was armed from
+    # one deadline 0.3 s out (never longer, never unbounded, shrinking as time passes).
+    [conn] = client_connections.unix
+    assert conn.timeouts and all(t is not None and 0 < t <= 0.3 for t in conn.timeouts)
+    assert conn.timeouts == sorted(conn.timeouts, reverse=True)
+    assert client_connections.tcp == []
 
 
 # ---------------------------------------------------------------- stale and live leftovers
@@ -298,14 +373,14 @@ def test_lock_file_holds_the_pid_and_is_emptied_on_release(run_dir: Path) -> Non
 def test_stale_lock_of_a_killed_process_is_taken_over(run_dir: Path) -> None:
     holder = subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent("""
-            import time
-            from posture_watch.monitor.control import InstanceLock
+            import sys
+            from posture_watch.monitor.instance_lock import InstanceLock
             InstanceLock().acquire()
             print("locked", flush=True)
-            time.sleep(60)
+            sys.stdin.read()  # holds the lock until killed, however long the test takes
         """)],
         env={**os.environ, "POSTURE_WATCH_RUNTIME_DIR": str(run_dir)},
-        stdout=subprocess.PIPE, text=True)
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout is not None
         assert holder.stdout.readline().strip() == "locked"
@@ -313,9 +388,10 @@ def test_stale_lock_of_a_killed_process_is_taken_over(run_dir: Path) -> None:
             InstanceLock().acquire()
     finally:
         holder.send_signal(signal.SIGKILL)
-        holder.wait(timeout=10)
-        if holder.stdout is not None:
-            holder.stdout.close()
+        holder.wait(timeout=HANG_GUARD_S)
+        for pipe in (holder.stdin, holder.stdout):
+            if pipe is not None:
+                pipe.close()
     lock_file = run_dir / "posture-watch.lock"
     assert lock_file.read_text().strip() == str(holder.pid)  # the crash left its pid behind
     lock = InstanceLock()
@@ -343,7 +419,8 @@ def test_tcp_transport_with_token(run_dir: Path) -> None:
         assert send_command("snooze", args={"duration_s": 60}) == {
             "ok": True, "state": "watching", "echo": {"duration_s": 60}}
 
-        with socket.create_connection(("127.0.0.1", record["port"]), timeout=5) as conn:
+        with socket.create_connection(("127.0.0.1", record["port"]),
+                                      timeout=HANG_GUARD_S) as conn:
             conn.sendall(b'{"command": "stop", "args": {}}\n')
             assert json.loads(conn.makefile().readline()) == {
                 "ok": False, "error": "invalid or missing token"}

@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def control(args: argparse.Namespace) -> int:
-    from posture_watch.monitor.control import send_command
+    from posture_watch.monitor.control.client import send_command
 
     request_args = {"duration": args.duration} if getattr(args, "duration", None) else {}
     # The monitor applies commands between samples; give it longer than its own 5 s wait.

@@ -39,7 +39,8 @@ class RunOptions:
 
 def run_monitor(config: Config, baseline: Baseline | None, models: ModelPaths,
         options: RunOptions) -> int:
-    from posture_watch.monitor.control import ControlServer, InstanceLock
+    from posture_watch.monitor.control.server import ControlServer
+    from posture_watch.monitor.instance_lock import InstanceLock
 
     camera = CameraSource(options.camera, config.live.rate_hz,
                           fault=FaultPlan.parse(options.fault) if options.fault else None)

@@ -1,11 +1,4 @@
-"""The running monitor's local control channel, and the one-instance-per-user lock.
-
-`posture-watch run` holds an InstanceLock and serves a ControlServer; the `status`, `pause`,
-`resume`, `snooze` and `stop` commands talk to it with send_command.
-
-Protocol: one JSON object per line, one request per connection.
-  request   {"command": "status"|"pause"|"resume"|"snooze"|"stop", "args": {...}}
-  response  {"ok": true, ...}  or  {"ok": false, "error": "one line"}
+"""The server side of the control channel, run by `posture-watch run` on a daemon thread.
 
 Transport: a Unix domain socket `control.sock` in the private runtime directory (0700, the
 socket 0600), so only the owner can connect. Where AF_UNIX cannot be relied on (Windows) the
@@ -24,268 +17,36 @@ import os
 import secrets
 import select
 import socket
-import stat
 import sys
 import threading
 import time
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
 
-import platformdirs
-
 from posture_watch.errors import UserError
+from posture_watch.monitor.control.port_file import write_port_file
+from posture_watch.monitor.control.protocol import (
+    COMMANDS,
+    MAX_REQUEST_BYTES,
+    PING,
+    SOCKET_NAME,
+    TCP_FILE_NAME,
+    RequestTooLargeError,
+    encode,
+    error_reply,
+    read_line,
+)
+from posture_watch.monitor.control.stale_files import clear_stale_port_file, clear_stale_socket
+from posture_watch.monitor.runtime_dir import resolve_runtime_dir
 
 log = logging.getLogger(__name__)
 
-APP_NAME = "posture-watch"
-COMMANDS = ("status", "pause", "resume", "snooze", "stop")
-PING = "ping"  # answered by the server itself: tells a live server from a stale TCP port file
-MAX_REQUEST_BYTES = 64 * 1024
-MAX_REPLY_BYTES = 1024 * 1024
-SOCKET_NAME = "control.sock"
-TCP_FILE_NAME = "control.tcp"
-LOCK_NAME = "posture-watch.lock"
-NOT_RUNNING = "posture-watch is not running"
 _WINDOWS = sys.platform == "win32"
-_WIN_LOCK_OFFSET = 1 << 30  # Windows locks are mandatory: lock a byte far from the pid text
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 Transport = Literal["auto", "unix", "tcp"]
 Handler = Callable[[dict[str, Any]], dict[str, Any]]
-
-
-class NotRunningError(UserError):
-    """Nothing listens on the control channel (so the monitor is not running)."""
-
-    def __init__(self) -> None:
-        super().__init__(NOT_RUNNING)
-
-
-class NotRespondingError(UserError):
-    """Something accepted the connection but sent no reply in time."""
-
-
-# ---------------------------------------------------------------- runtime directory
-
-
-def runtime_dir() -> Path:
-    """The private per-user directory for the socket and lock (created 0700).
-
-    POSTURE_WATCH_RUNTIME_DIR overrides the platform default.
-    """
-    override = os.environ.get("POSTURE_WATCH_RUNTIME_DIR")
-    if override:
-        return ensure_private_dir(Path(override), may_tighten=False)
-    with warnings.catch_warnings():  # platformdirs warns when it falls back to /tmp/runtime-UID
-        warnings.simplefilter("ignore")
-        default = Path(platformdirs.user_runtime_dir(APP_NAME))
-    return ensure_private_dir(default, may_tighten=True)
-
-
-def ensure_private_dir(path: Path, *, may_tighten: bool) -> Path:
-    """Create `path` (and missing parents) 0700, or check that an existing one is private.
-
-    An existing directory with group/other access is tightened only when it is our own
-    app directory (`may_tighten`): chmod-ing a directory the user pointed us at (say /tmp)
-    would break other programs, so that is refused instead.
-    """
-    path = path.absolute()
-    created = _make_dirs(path)
-    if _WINDOWS:
-        return path  # per-user ACLs on %LOCALAPPDATA% protect it; no POSIX modes to check
-    info = os.stat(path)
-    if not stat.S_ISDIR(info.st_mode):
-        raise UserError(f"runtime directory {path} is not a directory")
-    if info.st_uid != os.getuid():
-        raise UserError(f"runtime directory {path} belongs to another user; "
-                        "set POSTURE_WATCH_RUNTIME_DIR to a private directory")
-    _check_parent(path)
-    if stat.S_IMODE(info.st_mode) & 0o077:
-        if not (created or may_tighten):
-            raise UserError(f"runtime directory {path} is accessible by other users "
-                            f"(mode {stat.S_IMODE(info.st_mode):o}); use a private (0700) one")
-        os.chmod(path, 0o700)
-    return path
-
-
-def _make_dirs(path: Path) -> bool:
-    """mkdir -p with 0700 for every directory created (Path.mkdir gives parents 0777)."""
-    missing: list[Path] = []
-    current = path
-    while not current.exists():
-        missing.append(current)
-        if current.parent == current:
-            break
-        current = current.parent
-    for directory in reversed(missing):
-        try:
-            directory.mkdir(mode=0o700)
-        except FileExistsError:
-            continue
-        except OSError as exc:
-            raise UserError(f"cannot create the runtime directory {directory}: "
-                            f"{exc.strerror or exc}") from exc
-        if not _WINDOWS:
-            os.chmod(directory, 0o700)  # mkdir's mode is filtered by the umask; be exact
-    return bool(missing)
-
-
-def _check_parent(path: Path) -> None:
-    """Another user who owns the parent could swap our directory for theirs."""
-    info = os.stat(path.parent)
-    if info.st_uid in (os.getuid(), 0):
-        return
-    if stat.S_IMODE(info.st_mode) & 0o022 and not info.st_mode & stat.S_ISVTX:
-        raise UserError(f"runtime directory {path} sits in {path.parent}, which another user "
-                        "can modify; set POSTURE_WATCH_RUNTIME_DIR to a private directory")
-    raise UserError(f"runtime directory {path} sits in {path.parent}, which belongs to another "
-                    "user; set POSTURE_WATCH_RUNTIME_DIR to a private directory")
-
-
-def _resolve_dir(directory: Path | None) -> Path:
-    if directory is None:
-        return runtime_dir()
-    return ensure_private_dir(directory, may_tighten=False)
-
-
-def _running_message(pid: int | None) -> str:
-    where = f" (pid {pid})" if pid is not None else ""
-    return f"posture-watch is already running{where}; stop it with 'posture-watch stop'"
-
-
-# ---------------------------------------------------------------- instance lock
-
-
-class InstanceLock:
-    """One monitor per user: an advisory lock on `posture-watch.lock`, which holds the pid.
-
-    The kernel drops the lock when its process dies, so a crashed monitor leaves a file that
-    is simply unlocked: the next acquire takes it over and records the dead pid in
-    `stale_pid`. A clean release empties the file, so a pid in an unlocked file means a crash.
-    """
-
-    def __init__(self, directory: Path | None = None) -> None:
-        self._directory = directory
-        self._fd: int | None = None
-        self.path: Path | None = None
-        self.stale_pid: int | None = None
-
-    @property
-    def held(self) -> bool:
-        return self._fd is not None
-
-    def acquire(self) -> None:
-        """Take the lock, or raise UserError naming the pid of the live holder."""
-        if self._fd is not None:
-            raise RuntimeError("this InstanceLock is already held")
-        path = _resolve_dir(self._directory) / LOCK_NAME
-        fd = _open_lock_file(path)
-        try:
-            if not _try_lock(fd):
-                raise UserError(_running_message(_read_pid(fd)))
-            previous = _read_pid(fd)
-            if previous is not None and previous != os.getpid():
-                self.stale_pid = previous
-                log.info("taking over the lock of pid %d, which did not exit cleanly", previous)
-            _write_pid(fd, os.getpid())
-        except BaseException:
-            os.close(fd)
-            raise
-        self._fd, self.path = fd, path
-
-    def release(self) -> None:
-        """Empty the pid file and unlock; safe to call twice."""
-        fd, self._fd = self._fd, None
-        if fd is None:
-            return
-        try:
-            os.ftruncate(fd, 0)
-            _unlock(fd)
-        except OSError as exc:
-            log.warning("could not release the instance lock cleanly: %s", exc)
-        finally:
-            os.close(fd)  # closing drops the lock in any case
-
-    def __enter__(self) -> InstanceLock:
-        self.acquire()
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.release()
-
-
-def _open_lock_file(path: Path) -> int:
-    try:
-        return os.open(path, os.O_RDWR | os.O_CREAT | _NOFOLLOW, 0o600)
-    except OSError as exc:
-        raise UserError(f"cannot open the lock file {path}: {exc.strerror or exc}") from exc
-
-
-def _try_lock(fd: int) -> bool:
-    """Non-blocking exclusive lock; False when another open file holds it."""
-    if _WINDOWS:
-        import msvcrt
-
-        os.lseek(fd, _WIN_LOCK_OFFSET, os.SEEK_SET)
-        try:
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
-        except OSError:
-            return False
-        return True
-    import fcntl
-
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return False
-    return True
-
-
-def _unlock(fd: int) -> None:
-    if _WINDOWS:
-        import msvcrt
-
-        os.lseek(fd, _WIN_LOCK_OFFSET, os.SEEK_SET)
-        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)  # type: ignore[attr-defined]
-        return
-    import fcntl
-
-    fcntl.flock(fd, fcntl.LOCK_UN)
-
-
-def _read_pid(fd: int) -> int | None:
-    try:
-        os.lseek(fd, 0, os.SEEK_SET)
-        text = os.read(fd, 64).decode("ascii", "replace").strip()
-    except OSError:
-        return None
-    return int(text) if text.isdigit() else None
-
-
-def _write_pid(fd: int, pid: int) -> None:
-    os.lseek(fd, 0, os.SEEK_SET)
-    os.ftruncate(fd, 0)
-    os.write(fd, f"{pid}\n".encode("ascii"))
-
-
-def read_lock_pid(directory: Path | None = None) -> int | None:
-    """The pid in the lock file (live or stale), without taking the lock."""
-    path = _resolve_dir(directory) / LOCK_NAME
-    try:
-        fd = os.open(path, os.O_RDONLY | _NOFOLLOW)
-    except OSError:
-        return None
-    try:
-        return _read_pid(fd)
-    finally:
-        os.close(fd)
-
-
-# ---------------------------------------------------------------- server
 
 
 class ControlServer:
@@ -321,7 +82,7 @@ class ControlServer:
         """Bind, then serve in the background. UserError if a live server already answers."""
         if self._listener is not None:
             raise RuntimeError("the control server is already started")
-        directory = _resolve_dir(self._directory)
+        directory = resolve_runtime_dir(self._directory)
         self.directory = directory
         if self.transport == "unix":
             listener = self._bind_unix(directory / SOCKET_NAME)
@@ -364,7 +125,7 @@ class ControlServer:
     # -- binding
 
     def _bind_unix(self, path: Path) -> socket.socket:
-        _clear_stale_socket(path)
+        clear_stale_socket(path)
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         old_umask = os.umask(0o077)  # no window in which the socket exists with looser modes
         try:
@@ -382,7 +143,7 @@ class ControlServer:
         return listener
 
     def _bind_tcp(self, port_file: Path) -> socket.socket:
-        _clear_stale_port_file(port_file)
+        clear_stale_port_file(port_file)
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         if hasattr(socket, "SO_EXCLUSIVEADDRUSE"):  # Windows: nobody may bind over our port
             listener.setsockopt(socket.SOL_SOCKET, socket.SO_EXCLUSIVEADDRUSE, 1)
@@ -390,9 +151,8 @@ class ControlServer:
         listener.listen(socket.SOMAXCONN)
         port = listener.getsockname()[1]
         self._token = secrets.token_urlsafe(32)
-        record = {"port": port, "token": self._token, "pid": os.getpid()}
         try:
-            _write_private_file(port_file, json.dumps(record) + "\n")
+            write_port_file(port_file, port, self._token)
         except OSError:
             listener.close()
             raise
@@ -435,10 +195,10 @@ class ControlServer:
     def _serve_connection(self, conn: socket.socket) -> None:
         conn.settimeout(self._read_timeout_s)
         try:
-            line = _read_line(conn, MAX_REQUEST_BYTES)
-        except _TooLarge:
-            reply: dict[str, Any] = _error(f"request too large (over {MAX_REQUEST_BYTES} bytes)")
-            _send_and_drain(conn, reply)
+            line = read_line(conn, MAX_REQUEST_BYTES)
+        except RequestTooLargeError:
+            too_large = f"request too large (over {MAX_REQUEST_BYTES} bytes)"
+            _send_and_drain(conn, error_reply(too_large))
             return
         except OSError:
             return  # timed out or vanished before sending a full request
@@ -451,21 +211,22 @@ class ControlServer:
         try:
             request = json.loads(line)
         except ValueError:  # includes JSONDecodeError and UnicodeDecodeError
-            return _error("invalid JSON request")
+            return error_reply("invalid JSON request")
         if not isinstance(request, dict):
-            return _error("a request must be a JSON object")
+            return error_reply("a request must be a JSON object")
         if self._token is not None and not _token_matches(request.get("token"), self._token):
-            return _error("invalid or missing token")
+            return error_reply("invalid or missing token")
         command = request.get("command")
         if command == PING:
             return {"ok": True, "pid": os.getpid()}
         if command not in COMMANDS:
-            return _error(f"unknown command {command!r}; expected one of {', '.join(COMMANDS)}")
+            expected = ", ".join(COMMANDS)
+            return error_reply(f"unknown command {command!r}; expected one of {expected}")
         args = request.get("args")
         if args is None:
             args = {}
         if not isinstance(args, dict):
-            return _error("'args' must be a JSON object")
+            return error_reply("'args' must be a JSON object")
         return self._call_handler({"command": command, "args": args})
 
     def _call_handler(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -474,88 +235,19 @@ class ControlServer:
         except Exception as exc:
             if not isinstance(exc, UserError):
                 log.exception("control handler failed on %r", request.get("command"))
-            return _error(_one_line(exc))
+            return error_reply(_one_line(exc))
         if not isinstance(result, dict):
-            return _error(f"internal error: the handler returned {type(result).__name__}")
+            return error_reply(f"internal error: the handler returned {type(result).__name__}")
         reply = {"ok": True, **result}
         try:
             json.dumps(reply, allow_nan=False)
         except (TypeError, ValueError) as exc:
-            return _error(f"internal error: the reply is not JSON ({exc})")
+            return error_reply(f"internal error: the reply is not JSON ({exc})")
         return reply
 
 
 def _default_transport() -> Literal["unix", "tcp"]:
     return "tcp" if _WINDOWS or not hasattr(socket, "AF_UNIX") else "unix"
-
-
-def _clear_stale_socket(path: Path) -> None:
-    """Remove a socket file nobody listens on; refuse if a live server answers on it."""
-    try:
-        info = os.lstat(path)
-    except FileNotFoundError:
-        return
-    if not stat.S_ISSOCK(info.st_mode):
-        raise UserError(f"{path} exists and is not a socket; remove it and try again")
-    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    probe.settimeout(1.0)
-    try:
-        probe.connect(os.fspath(path))
-    except (ConnectionRefusedError, FileNotFoundError):
-        log.info("removing the stale control socket %s", path)
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
-        return
-    except OSError:
-        pass  # e.g. a timeout: something is there and busy; treat it as alive
-    finally:
-        probe.close()
-    raise UserError(_running_message(read_lock_pid(path.parent)))
-
-
-def _clear_stale_port_file(path: Path) -> None:
-    """Remove a port file whose server is gone; refuse if a live server answers on it."""
-    endpoint = _read_port_file(path)
-    if endpoint is None:
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
-        return
-    try:
-        reply = _exchange(_tcp_connect(endpoint[0], 1.0), {"command": PING}, endpoint[1], 1.0)
-    except NotRespondingError as exc:  # ours but busy: alive
-        raise UserError(_running_message(read_lock_pid(path.parent))) from exc
-    except UserError:
-        reply = None  # nothing listens, or something that is not us: stale
-    if reply is not None and reply.get("ok") is True:
-        pid = reply.get("pid")
-        raise UserError(_running_message(pid if isinstance(pid, int) else None))
-    log.info("removing the stale control port file %s", path)
-    with contextlib.suppress(FileNotFoundError):
-        path.unlink()
-
-
-def _write_private_file(path: Path, text: str) -> None:
-    """Write owner-only, then rename into place, so a reader never sees half a token."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with contextlib.suppress(FileNotFoundError):
-        tmp.unlink()
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600)
-    try:
-        os.write(fd, text.encode("utf-8"))
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-
-
-def _read_port_file(path: Path) -> tuple[int, str] | None:
-    try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-        port, token = record["port"], record["token"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    if not isinstance(port, int) or not isinstance(token, str) or not 0 < port < 65536:
-        return None
-    return port, token
 
 
 def _token_matches(given: object, expected: str) -> bool:
@@ -564,37 +256,9 @@ def _token_matches(given: object, expected: str) -> bool:
     return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
 
 
-class _TooLarge(Exception):
-    pass
-
-
-def _read_line(conn: socket.socket, limit: int) -> bytes | None:
-    """One line (without its newline); the data before EOF counts as a line too."""
-    buffer = bytearray()
-    while True:
-        chunk = conn.recv(65536)
-        if not chunk:
-            break
-        buffer += chunk
-        end = buffer.find(b"\n")
-        if end >= 0:
-            if end > limit:
-                raise _TooLarge
-            return bytes(buffer[:end])
-        if len(buffer) > limit:
-            raise _TooLarge
-    if not buffer.strip():
-        return None
-    return bytes(buffer)
-
-
-def _encode(message: dict[str, Any]) -> bytes:
-    return (json.dumps(message, allow_nan=False) + "\n").encode("utf-8")
-
-
 def _send(conn: socket.socket, reply: dict[str, Any]) -> None:
     with contextlib.suppress(OSError):
-        conn.sendall(_encode(reply))
+        conn.sendall(encode(reply))
 
 
 def _send_and_drain(conn: socket.socket, reply: dict[str, Any]) -> None:
@@ -617,119 +281,9 @@ def _send_and_drain(conn: socket.socket, reply: dict[str, Any]) -> None:
             drained += len(chunk)
 
 
-def _error(message: str) -> dict[str, Any]:
-    return {"ok": False, "error": message}
-
-
 def _one_line(exc: BaseException) -> str:
+    """An exception as the one-line "error" of a reply (UserError text as it is)."""
     text = str(exc) if isinstance(exc, UserError) else f"{type(exc).__name__}: {exc}"
     text = " ".join(text.split())
     return text or type(exc).__name__
 
-
-# ---------------------------------------------------------------- client
-
-
-def send_command(command: str, *, args: dict[str, Any] | None = None,
-                 directory: Path | None = None, timeout_s: float = 3.0) -> dict[str, Any]:
-    """Send one request to the running monitor and return its reply (ok or not).
-
-    The server advertises itself with the socket file or the port file; whichever exists
-    is used. UserError("posture-watch is not running") when nothing answers.
-    """
-    folder = _resolve_dir(directory)
-    request: dict[str, Any] = {"command": command, "args": args or {}}
-    sock_path = folder / SOCKET_NAME
-    port_file = folder / TCP_FILE_NAME
-    if hasattr(socket, "AF_UNIX") and sock_path.exists():
-        try:
-            return _exchange(_unix_connect(sock_path, timeout_s), request, None, timeout_s)
-        except NotRunningError:
-            if not port_file.exists():
-                raise
-    endpoint = _read_port_file(port_file)
-    if endpoint is None:
-        raise NotRunningError
-    port, token = endpoint
-    return _exchange(_tcp_connect(port, timeout_s), request, token, timeout_s)
-
-
-def _unix_connect(path: Path, timeout_s: float) -> socket.socket:
-    """Connect, retrying while the listen backlog is full (Linux says EAGAIN, not wait)."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        conn.settimeout(timeout_s)
-        try:
-            conn.connect(os.fspath(path))
-            return conn
-        except (ConnectionRefusedError, FileNotFoundError) as exc:
-            conn.close()
-            raise NotRunningError from exc
-        except BlockingIOError as exc:
-            conn.close()
-            if time.monotonic() >= deadline:
-                raise NotRespondingError(f"posture-watch is not responding (busy for "
-                                         f"{timeout_s:g} s)") from exc
-            time.sleep(0.01)
-        except OSError as exc:
-            conn.close()
-            raise UserError(f"cannot reach posture-watch at {path}: "
-                            f"{exc.strerror or exc}") from exc
-
-
-def _tcp_connect(port: int, timeout_s: float) -> socket.socket:
-    try:
-        return socket.create_connection(("127.0.0.1", port), timeout=timeout_s)
-    except ConnectionRefusedError as exc:
-        raise NotRunningError from exc
-    except OSError as exc:
-        raise UserError(f"cannot reach posture-watch on port {port}: "
-                        f"{exc.strerror or exc}") from exc
-
-
-def _exchange(conn: socket.socket, request: dict[str, Any], token: str | None,
-              timeout_s: float) -> dict[str, Any]:
-    """Send one request line on a connected socket and read the one reply line."""
-    message = dict(request)
-    if token is not None:
-        message["token"] = token
-    deadline = time.monotonic() + timeout_s
-    with conn:
-        try:
-            conn.sendall(_encode(message))
-            raw = _read_reply(conn, deadline)
-        except TimeoutError as exc:
-            raise NotRespondingError(f"posture-watch is not responding (no reply within "
-                                     f"{timeout_s:g} s)") from exc
-        except OSError as exc:
-            raise UserError(f"posture-watch closed the connection: "
-                            f"{exc.strerror or exc}") from exc
-    try:
-        reply = json.loads(raw)
-    except ValueError as exc:
-        raise UserError("posture-watch sent a reply that is not JSON") from exc
-    if not isinstance(reply, dict) or not isinstance(reply.get("ok"), bool):
-        raise UserError("posture-watch sent a malformed reply")
-    return reply
-
-
-def _read_reply(conn: socket.socket, deadline: float) -> bytes:
-    buffer = bytearray()
-    while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise TimeoutError
-        conn.settimeout(remaining)
-        chunk = conn.recv(65536)
-        if not chunk:
-            break
-        buffer += chunk
-        end = buffer.find(b"\n")
-        if end >= 0:
-            return bytes(buffer[:end])
-        if len(buffer) > MAX_REPLY_BYTES:
-            raise UserError("posture-watch sent an oversized reply")
-    if not buffer:
-        raise UserError("posture-watch closed the connection without replying")
-    return bytes(buffer)

@@ -1,0 +1,1 @@
+"""The running monitor's local control channel: served by `run`, used by status/pause/stop."""
