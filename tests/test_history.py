@@ -27,8 +27,8 @@ from posture_watch.core.types import (
     State,
 )
 from posture_watch.errors import UserError
-from posture_watch.history import queries
-from posture_watch.history import store as store_mod
+from posture_watch.history import queries, schema
+from posture_watch.history.rows import DiscomfortRow
 from posture_watch.history.store import Store
 
 DAY = date(2024, 6, 12)  # a local day away from DST changes
@@ -343,7 +343,7 @@ def test_bad_discomfort_is_a_user_error(store: Store, area: str, level: int) -> 
 def test_migration_v2_to_v3_keeps_data(tmp_path: Path) -> None:
     db = tmp_path / "old.sqlite3"
     conn = sqlite3.connect(db, isolation_level=None)
-    store_mod.migrate(conn, target=2)
+    schema.migrate(conn, target=2)
     conn.execute("INSERT INTO sessions VALUES (1, ?, ?, ?, 'cam', 'live', NULL, 'fp')",
                  (START, START + 2, START + 2))
     conn.execute("INSERT INTO samples VALUES (?, 1, 2, 2, 900, NULL, 600, 30, 0, 900, NULL)",
@@ -353,7 +353,7 @@ def test_migration_v2_to_v3_keeps_data(tmp_path: Path) -> None:
     conn.close()
     with Store(db, now=Clock(NOW)) as s:
         check = sqlite3.connect(db)
-        assert check.execute("PRAGMA user_version").fetchone()[0] == 4 == store_mod.SCHEMA_VERSION
+        assert check.execute("PRAGMA user_version").fetchone()[0] == 4 == schema.SCHEMA_VERSION
         check.close()
         assert [r.id for r in s.sessions()] == [1]
         assert [(r.state, r.distance_cm) for r in s.samples(START, START + 2)] == [
@@ -361,7 +361,7 @@ def test_migration_v2_to_v3_keeps_data(tmp_path: Path) -> None:
         assert [r.response for r in s.reminders(START, START + 2)] == ["dismissed"]
         s.add_discomfort(START + 5, "shoulders", 4, "desk move")
         assert s.discomfort(START, START + 10) == [
-            store_mod.DiscomfortRow(START + 5, "shoulders", 4, "desk move")]
+            DiscomfortRow(START + 5, "shoulders", 4, "desk move")]
 
 
 def test_dominant_issue_counts_only_non_good_seconds() -> None:

@@ -18,7 +18,8 @@ from matplotlib import image as mpimg
 
 from posture_watch.core.types import PostureState, Reminder, ReminderKind, State
 from posture_watch.history import report
-from posture_watch.history.store import SampleRow, Store
+from posture_watch.history.rows import SampleRow
+from posture_watch.history.store import Store
 
 CHROMIUM_TIMEOUT_S = 90
 SESSION_S = 1800

@@ -4,16 +4,19 @@ crash safety, concurrent readers, corruption, write faults, forgetting and profi
 from __future__ import annotations
 
 import logging
+import math
 import os
+import queue
 import signal
 import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 
@@ -27,8 +30,9 @@ from posture_watch.core.types import (
     State,
 )
 from posture_watch.errors import UserError
-from posture_watch.history import store as store_mod
-from posture_watch.history.store import SampleRow, Store
+from posture_watch.history import database, schema
+from posture_watch.history.rows import SampleRow
+from posture_watch.history.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
 T0 = 1_700_000_000.0  # a wall-clock origin on a whole second
@@ -96,7 +100,7 @@ def raw_count(path: Path, table: str = "samples") -> int:
 
 def test_new_database_has_current_schema_in_wal_mode(store: Store, db: Path) -> None:
     conn = sqlite3.connect(db)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == store_mod.SCHEMA_VERSION == 4
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION == 4
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     columns = [r[1] for r in conn.execute("PRAGMA table_info(reminders)")]
     assert "response" in columns
@@ -106,7 +110,7 @@ def test_new_database_has_current_schema_in_wal_mode(store: Store, db: Path) -> 
 def test_default_path_honours_data_dir_override(tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("POSTURE_WATCH_DATA_DIR", str(tmp_path / "d"))
-    assert store_mod.default_path() == tmp_path / "d" / "history.sqlite3"
+    assert database.default_path() == tmp_path / "d" / "history.sqlite3"
     with Store() as s:
         assert s.path == tmp_path / "d" / "history.sqlite3"
     assert (tmp_path / "d" / "history.sqlite3").exists()
@@ -155,7 +159,7 @@ def v1_db(db: Path) -> Path:
 def test_migrates_v1_database_keeping_its_data(v1_db: Path, clock: Clock) -> None:
     with Store(v1_db, now=clock) as s:
         conn = sqlite3.connect(v1_db)
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == store_mod.SCHEMA_VERSION
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION
         indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master "
                                               "WHERE type = 'index'")}
         conn.close()
@@ -191,10 +195,10 @@ def test_failed_migration_rolls_back_to_the_old_version(
         conn.execute("ALTER TABLE reminders ADD COLUMN response TEXT")
         raise RuntimeError("bug in migration")
 
-    monkeypatch.setattr(store_mod, "MIGRATIONS", (store_mod.MIGRATIONS[0], broken))
+    monkeypatch.setattr(schema, "MIGRATIONS", (schema.MIGRATIONS[0], broken))
     conn = sqlite3.connect(v1_db, isolation_level=None)
     with pytest.raises(RuntimeError):
-        store_mod.migrate(conn, target=2)
+        schema.migrate(conn, target=2)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
     assert "response" not in [r[1] for r in conn.execute("PRAGMA table_info(reminders)")]
     conn.close()
@@ -356,88 +360,184 @@ def test_sessions_filter_by_overlap(store: Store) -> None:
 
 # --- crash safety and concurrent readers ---------------------------------------------------
 
+# Sample i is at T0 + i / hz of sample time, and the store's flush clock is that same sample
+# time: which seconds exist and when they are flushed depends on the sample index only. How
+# fast the machine runs changes where a kill lands or how often a reader looks, never what
+# the verdicts below compare.
 WRITER = textwrap.dedent("""
     import sys, time
     from pathlib import Path
     from posture_watch.core.types import PostureState, State
     from posture_watch.history.store import Store
 
-    path, hz, speed, flush_s = Path(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), \\
-        float(sys.argv[4])
-    start = time.time()
-    wall = lambda: start + (time.time() - start) * speed  # sample time, maybe fast-forwarded
-    store = Store(path, flush_every_s=flush_s, now=wall)
-    sid = store.start_session(started_at=wall(), source="test", kind="live", profile=None,
+    path, hz, pace_s, flush_s, t0 = Path(sys.argv[1]), float(sys.argv[2]), \\
+        float(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5])
+    sample_time = [t0]
+    store = Store(path, flush_every_s=flush_s, now=lambda: sample_time[0])
+    sid = store.start_session(started_at=t0, source="test", kind="live", profile=None,
                               config_fingerprint="x")
     states = [State.GOOD, State.CAUTION, State.POOR]
     i = 0
     while True:
-        t = wall()
+        t = sample_time[0] = t0 + i / hz
         store.add_sample(sid, PostureState(0.0, states[i % 3], 50), t)
-        print(f"{t:.3f} {store.rows_written}", flush=True)
+        print(f"{i} {t:.3f} {store.rows_written}", flush=True)  # after any commit it made
         i += 1
-        time.sleep(1.0 / hz)
+        if pace_s:
+            time.sleep(pace_s)
 """)
+HANG_GUARD_S = 60.0  # only against a hung writer or reader: no verdict depends on it
 
 
-def start_writer(tmp_path: Path, db: Path, hz: float, speed: float,
-                 flush_s: float) -> subprocess.Popen[str]:
-    script = tmp_path / "writer.py"
-    script.write_text(WRITER)
-    env = dict(os.environ, PYTHONPATH=str(REPO))
-    return subprocess.Popen([sys.executable, str(script), str(db), str(hz), str(speed),
-                             str(flush_s)], stdout=subprocess.PIPE, text=True, env=env,
-                            cwd=REPO)
+class Progress(NamedTuple):
+    """One line of the writer's output: sample index, sample time, rows committed so far."""
+
+    index: int
+    t: float
+    committed: int
+
+
+class Writer:
+    """A Store writing in another process. A thread collects its progress lines, so the
+    test waits on what the writer reports (with a hang guard), not on the clock."""
+
+    def __init__(self, tmp_path: Path, db: Path, *, hz: float, pace_s: float,
+                 flush_s: float) -> None:
+        script = tmp_path / "writer.py"
+        script.write_text(WRITER)
+        self._stderr = tmp_path / "writer.stderr"
+        env = dict(os.environ, PYTHONPATH=str(REPO))
+        with self._stderr.open("w") as stderr:
+            self.proc = subprocess.Popen(
+                [sys.executable, str(script), str(db), str(hz), str(pace_s), str(flush_s),
+                 str(T0)], stdout=subprocess.PIPE, stderr=stderr, text=True, env=env, cwd=REPO)
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        self._pump = threading.Thread(target=self._read_lines, daemon=True)
+        self._pump.start()
+
+    def _read_lines(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            if line.endswith("\n"):  # a line cut short by the kill is not a report
+                self._lines.put(line)
+        self._lines.put(None)
+
+    def next_progress(self, deadline: float) -> Progress:
+        """The writer's next report; fails the test if it exits or stalls until deadline."""
+        try:
+            line = self._lines.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            pytest.fail(f"the writer reported no progress for {HANG_GUARD_S} s (hung?)")
+        if line is None:
+            self.proc.wait(timeout=HANG_GUARD_S)
+            pytest.fail(f"the writer exited with {self.proc.returncode}:\n"
+                        f"{self._stderr.read_text()}")
+        index, t, committed = line.split()
+        return Progress(int(index), float(t), int(committed))
+
+    def committed_more_than(self, rows: int, deadline: float) -> Progress:
+        """Wait until the writer reports having committed more than `rows` rows."""
+        while (progress := self.next_progress(deadline)).committed <= rows:
+            pass
+        return progress
+
+    def kill(self) -> list[Progress]:
+        """SIGKILL it; returns every report it printed that was not read yet."""
+        self._stop()
+        rest = []
+        while (line := self._lines.get_nowait()) is not None:
+            index, t, committed = line.split()
+            rest.append(Progress(int(index), float(t), int(committed)))
+        return rest
+
+    def _stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=HANG_GUARD_S)
+        self._pump.join(timeout=HANG_GUARD_S)
+
+    def __enter__(self) -> Writer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop()  # never leave a writer running, whatever failed
 
 
 def test_kill_9_loses_at_most_the_last_seconds_and_never_corrupts(
         tmp_path: Path, db: Path) -> None:
-    proc = start_writer(tmp_path, db, hz=2.0, speed=1.0, flush_s=1.0)
-    lines: list[str] = []
-    assert proc.stdout is not None
-    deadline = time.monotonic() + 30
-    while len(lines) < 8 and time.monotonic() < deadline:  # about 4 s of 2 Hz samples
-        lines.append(proc.stdout.readline())
-    time.sleep(0.37)  # land somewhere between samples and flushes
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=10)
-    lines += proc.stdout.read().splitlines()
-    reported = [(float(a), int(b)) for a, b in (ln.split() for ln in lines if ln.strip())]
+    flush_s = 1.0
+    # Flat out (no pacing), so the kill lands anywhere in the writer's work: folding a
+    # sample, inside a commit, or printing.
+    with Writer(tmp_path, db, hz=2.0, pace_s=0.0, flush_s=flush_s) as writer:
+        deadline = time.monotonic() + HANG_GUARD_S
+        reported = [writer.next_progress(deadline) for _ in range(8)]  # 4 s of 2 Hz samples
+        reported += writer.kill()
+    assert writer.proc.returncode == -signal.SIGKILL  # killed while writing, not crashed
     assert len(reported) >= 8
-    last_t, flushed = reported[-1]
+    last = reported[-1]
 
     conn = sqlite3.connect(db)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     stored = [r[0] for r in conn.execute("SELECT t FROM samples ORDER BY t")]
     conn.close()
-    first = int(reported[0][0])
-    assert len(stored) >= flushed  # what it said was committed survived
+    first = int(reported[0].t)
+    assert len(stored) >= last.committed  # what it said was committed survived
     assert stored == list(range(first, first + len(stored)))  # no holes
-    assert stored[-1] >= int(last_t) - 2  # all but at most the last ~2 s
+    # All but at most the last ~2 s of sample time: a flush ran within the last flush_s of
+    # samples and wrote every second before the one then open. (With flush_s = 1 this is
+    # stored[-1] >= int(last.t) - 2.)
+    assert stored[-1] >= math.floor(last.t - flush_s) - 1
     with Store(db) as s:  # and the next run opens it normally
-        assert len(s.samples(first, last_t + 1)) == len(stored)
+        assert len(s.samples(first, last.t + 1)) == len(stored)
 
 
 def test_a_reader_sees_growing_counts_while_a_writer_writes(tmp_path: Path, db: Path) -> None:
     db.parent.mkdir(parents=True)
     Store(db).close()  # created up front so the reader can open it at once
-    proc = start_writer(tmp_path, db, hz=50.0, speed=10.0, flush_s=0.5)
-    try:
+    with Writer(tmp_path, db, hz=5.0, pace_s=0.005, flush_s=0.5) as writer:
         reader = Store(db)
-        raw = sqlite3.connect(db, timeout=0.1)
-        counts, raw_counts = [], []
-        deadline = time.monotonic() + 2.5
-        while time.monotonic() < deadline:
+        # Waiting for a lock is not what this test measures (a WAL reader never has to:
+        # test_a_reader_never_waits_for_an_open_write checks that without timing).
+        raw = sqlite3.connect(db, timeout=HANG_GUARD_S)
+        counts: list[int] = []
+        raw_counts: list[int] = []
+        committed_before: list[int] = []  # what the writer had reported before each read
+        committed = 0
+        deadline = time.monotonic() + HANG_GUARD_S
+        while len(set(counts)) < 4 or counts[-1] <= 20:
+            if time.monotonic() > deadline:
+                pytest.fail(f"after {HANG_GUARD_S} s the reader saw only the counts {counts}")
+            committed_before.append(committed)
             counts.append(len(reader.samples(0, 2e10)))
             raw_counts.append(raw.execute("SELECT COUNT(*) FROM samples").fetchone()[0])
-            time.sleep(0.05)
+            # the writer keeps writing; look again once it has committed beyond both reads
+            seen = max(counts[-1], raw_counts[-1])
+            committed = writer.committed_more_than(seen, deadline).committed
         reader.close()
         raw.close()
-    finally:
-        proc.kill()
-        proc.wait(timeout=10)
     assert counts == sorted(counts) and raw_counts == sorted(raw_counts)
+    # each read saw every row the writer had reported committed before it
+    assert all(c >= before for c, before in zip(counts, committed_before, strict=True))
+    assert all(c >= before for c, before in zip(raw_counts, committed_before, strict=True))
     assert len(set(counts)) >= 4 and counts[-1] > 20
+
+
+def test_a_reader_never_waits_for_an_open_write(store: Store, db: Path) -> None:
+    sid = new_session(store)
+    store.add_sample(sid, good(), T0)
+    store.end_session(sid, T0 + 1)
+    other = sqlite3.connect(db, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # holds the write lock, with a write not yet committed
+    other.execute("INSERT INTO samples (t, session_id, state, n) VALUES (?, ?, 2, 1)",
+                   (int(T0) + 1, sid))
+    try:
+        raw = sqlite3.connect(db, timeout=0)  # no busy wait at all: any lock wait fails
+        assert raw.execute("SELECT COUNT(*) FROM samples").fetchone()[0] == 1
+        raw.close()
+        assert len(store.samples(T0, T0 + 10)) == 1  # nothing buffered: no write attempted
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
 
 
 # --- corruption -------------------------------------------------------------------------
@@ -452,7 +552,7 @@ def test_garbage_file_is_moved_aside(db: Path, clock: Clock,
     db.parent.mkdir(parents=True)
     garbage = os.urandom(8192)
     db.write_bytes(garbage)
-    with caplog.at_level(logging.WARNING, logger="posture_watch.history.store"), \
+    with caplog.at_level(logging.WARNING, logger="posture_watch.history.database"), \
             Store(db, now=clock) as s:
         sid = new_session(s)
         s.add_sample(sid, good(), T0)
@@ -522,10 +622,10 @@ class FaultyConnection:
 def test_injected_write_errors_keep_the_batch_until_they_clear(
         store: Store, db: Path, clock: Clock, error: str,
         caplog: pytest.LogCaptureFixture) -> None:
-    faulty = FaultyConnection(store._conn)  # type: ignore[arg-type]
-    store._conn = faulty  # type: ignore[assignment]
+    faulty = FaultyConnection(store._db.conn)  # type: ignore[arg-type]
+    store._db.conn = faulty  # type: ignore[assignment]
     faulty.error = error
-    with caplog.at_level(logging.WARNING, logger="posture_watch.history.store"):
+    with caplog.at_level(logging.WARNING, logger="posture_watch.history.write_buffer"):
         sid = new_session(store)  # provisional id, inserted later
         for i in range(20):
             clock.t = T0 + 0.5 * i
@@ -552,7 +652,7 @@ def test_injected_write_errors_keep_the_batch_until_they_clear(
 
 def test_real_disk_full_then_recovery(store: Store, db: Path, clock: Clock) -> None:
     sid = new_session(store)
-    conn = store._conn
+    conn = store._db.conn
     assert conn is not None
     pages = conn.execute("PRAGMA page_count").fetchone()[0]
     conn.execute(f"PRAGMA max_page_count = {pages}")  # SQLite now reports SQLITE_FULL
@@ -567,7 +667,7 @@ def test_real_disk_full_then_recovery(store: Store, db: Path, clock: Clock) -> N
 
 def test_real_lock_by_another_writer_then_recovery(
         db: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(store_mod, "BUSY_TIMEOUT_MS", 50)
+    monkeypatch.setattr(database, "BUSY_TIMEOUT_MS", 50)
     with Store(db, now=clock) as s:
         sid = new_session(s)
         other = sqlite3.connect(db, isolation_level=None)
@@ -586,11 +686,11 @@ def test_real_lock_by_another_writer_then_recovery(
 def test_buffer_is_capped_dropping_the_oldest(
         db: Path, clock: Clock, caplog: pytest.LogCaptureFixture) -> None:
     with Store(db, now=clock, max_buffered_s=10) as s:
-        faulty = FaultyConnection(s._conn)  # type: ignore[arg-type]
-        s._conn = faulty  # type: ignore[assignment]
+        faulty = FaultyConnection(s._db.conn)  # type: ignore[arg-type]
+        s._db.conn = faulty  # type: ignore[assignment]
         sid = new_session(s)
         faulty.error = "database or disk is full"
-        with caplog.at_level(logging.WARNING, logger="posture_watch.history.store"):
+        with caplog.at_level(logging.WARNING, logger="posture_watch.history.write_buffer"):
             for i in range(60):  # 30 s at 2 Hz
                 clock.t = T0 + 0.5 * i
                 s.add_sample(sid, good(), clock.t)
@@ -663,8 +763,8 @@ def test_profile_round_trip(store: Store) -> None:
 
 def test_damaged_profile_is_a_user_error(store: Store) -> None:
     store.save_profile("desk", Baseline({"head_pitch_deg": 4.5}))
-    assert store._conn is not None
-    store._conn.execute("UPDATE profiles SET data = '{\"version\": 7}'")
+    assert store._db.conn is not None
+    store._db.conn.execute("UPDATE profiles SET data = '{\"version\": 7}'")
     with pytest.raises(UserError, match="profile 'desk'"):
         store.load_profile("desk")
 
@@ -690,23 +790,26 @@ def test_seconds_per_local_day_across_a_dst_change(store: Store,
 
 
 def test_a_failed_read_is_a_user_error(store: Store) -> None:
-    faulty = FaultyConnection(store._conn)  # type: ignore[arg-type]
-    store._conn = faulty  # type: ignore[assignment]
+    faulty = FaultyConnection(store._db.conn)  # type: ignore[arg-type]
+    store._db.conn = faulty  # type: ignore[assignment]
     faulty.error = "disk I/O error"
     with pytest.raises(UserError, match=r"cannot read the history database .*: disk I/O error"):
         store.samples(T0, T0 + 1)
     faulty.error = None
 
 
-def test_a_response_marks_only_the_reminders_in_its_window(tmp_path: Path) -> None:
+def test_a_response_marks_only_the_reminders_in_its_window(tmp_path: Path,
+                                                          clock: Clock) -> None:
     from posture_watch.core.types import Reminder, ReminderKind
 
-    with Store(tmp_path / "h.sqlite3", flush_every_s=3600) as store:
+    path = tmp_path / "h.sqlite3"
+    with Store(path, flush_every_s=3600, now=clock) as store:  # the clock stands still
         sid = store.start_session(started_at=1000.0, source="t", kind="camera", profile=None,
                                   config_fingerprint="x")
         for t in (1010.0, 1500.0, 1590.0):
             store.add_reminder(sid, Reminder(t - 1000.0, ReminderKind.POSTURE, "p", "m"), t)
-        # The last two are still in the write buffer: they must be answered all the same.
+        # They are all still in the write buffer: they must be answered all the same.
+        assert raw_count(path, "reminders") == 0
         assert store.respond_to_reminders(sid, 1400.0, 1600.0, "snoozed") == 2
         assert store.respond_to_reminders(sid, 1400.0, 1600.0, "dismissed") == 0  # answered
         responses = [r.response for r in store.reminders(0.0, 2000.0)]

@@ -28,7 +28,8 @@ from posture_watch.core.history_summary import (
 )
 from posture_watch.core.messages import format_duration
 from posture_watch.errors import UserError
-from posture_watch.history.store import SampleRow, Store
+from posture_watch.history.rows import SampleRow
+from posture_watch.history.store import Store
 
 # How far back the care check looks for discomfort entries (it needs > 14 days to see).
 CARE_WINDOW_DAYS = 28

@@ -28,7 +28,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from posture_watch.core.types import State
-from posture_watch.history.store import ReminderRow, SampleRow, SessionRow, Store
+from posture_watch.history.rows import ReminderRow, SampleRow, SessionRow
+from posture_watch.history.store import Store
 
 STATE_ORDER = (State.GOOD, State.CAUTION, State.POOR, State.AWAY, State.UNKNOWN)
 STATE_COLOURS = {State.GOOD: "#2e9e4f", State.CAUTION: "#e8b321", State.POOR: "#d1433b",
