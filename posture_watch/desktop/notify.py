@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Protocol, TextIO, runtime_checkable
 
 if TYPE_CHECKING:
@@ -178,15 +178,18 @@ class DBusNotifier:
     One connection is kept and reused. Each `notify` has one overall deadline (`timeout`)
     covering connect, authentication and the calls, so a hung bus costs at most that much.
     A kept connection that turns out broken (the bus restarted) is replaced once.
+    `clock` is the monotonic clock the deadline is read on; tests pass one they move
+    themselves, to show that every wait ends at the deadline without timing it.
     """
 
     name = "dbus"
     category = "x-posture-watch.reminder"  # the spec's form for vendor categories
 
     def __init__(self, address: str | None = None, timeout: float = 2.0,
-                 expire_ms: int = -1) -> None:
+                 expire_ms: int = -1, clock: Callable[[], float] = time.monotonic) -> None:
         self._address = address  # None: $DBUS_SESSION_BUS_ADDRESS at connect time
         self._timeout = timeout
+        self._clock = clock
         self._expire_ms = expire_ms  # -1: the server's default
         self._conn: DBusConnection | None = None
         self._serial = 0
@@ -237,15 +240,14 @@ class DBusNotifier:
             if self._conn is not None:
                 return True
             try:
-                self._conn = self._connect(time.monotonic() + self._timeout)
+                self._conn = self._connect(self._clock() + self._timeout)
             except Exception as exc:
                 log.debug("session bus not reachable: %s", exc)
                 return False
             return True
 
-    @staticmethod
-    def _remaining(deadline: float) -> float:
-        return max(deadline - time.monotonic(), 0.0)
+    def _remaining(self, deadline: float) -> float:
+        return max(deadline - self._clock(), 0.0)
 
     def _call(self, conn: DBusConnection, msg: Message, deadline: float) -> tuple:
         from jeepney import HeaderFields
@@ -288,7 +290,7 @@ class DBusNotifier:
         level = _urgency_level(urgency)
         title, message = _clean(title), _clean(message)
         with self._lock:
-            deadline = time.monotonic() + self._timeout
+            deadline = self._clock() + self._timeout
             for attempt in range(2):
                 reused = self._conn is not None
                 try:

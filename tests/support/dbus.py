@@ -1,5 +1,9 @@
 """A real D-Bus session bus for tests: a private dbus-daemon, and a notification server on it
-that records what arrives (a thread in the test process)."""
+that records what arrives (a thread in the test process).
+
+Waits here end on events (a line from the daemon, a message on the bus); their time limits
+only guard against a hang and are far beyond what any machine needs.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import selectors
 import shutil
 import subprocess
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +22,7 @@ from jeepney.io.blocking import Proxy, open_dbus_connection
 
 DBUS_DAEMON = shutil.which("dbus-daemon")
 NOTIFICATIONS = "org.freedesktop.Notifications"
+HANG_GUARD_S = 60.0  # the longest a test waits for something that takes milliseconds
 
 # A minimal session bus: no service directories, so no real notification daemon can be
 # activated on it (the system's session.conf would start one if a desktop had it installed).
@@ -58,7 +64,7 @@ class BusDaemon:
         assert self.proc.stdout is not None
         with selectors.DefaultSelector() as sel:
             sel.register(self.proc.stdout, selectors.EVENT_READ)
-            ready = sel.select(timeout=10)
+            ready = sel.select(timeout=HANG_GUARD_S)
         line = self.proc.stdout.readline().decode().strip() if ready else ""
         if not line.startswith("unix:"):
             self.stop()
@@ -85,17 +91,25 @@ class BusDaemon:
 
 
 class NotificationServer:
-    """Owns org.freedesktop.Notifications and records each Notify call's arguments."""
+    """Owns org.freedesktop.Notifications and records each Notify call's arguments.
+
+    `before_reply(member)` runs on the server thread when a call has arrived and before it
+    is answered: whatever it does happens before the caller can see the answer.
+    """
 
     def __init__(self, address: str, capabilities: tuple[str, ...] = ("body",),
-                 answer_notify: bool = True) -> None:
+                 answer_notify: bool = True,
+                 before_reply: Callable[[str], None] | None = None) -> None:
         self.capabilities = list(capabilities)
         self.answer_notify = answer_notify
+        self.before_reply = before_reply
         self.notifications: list[dict[str, Any]] = []
         self.calls: list[str] = []
-        self.conn = open_dbus_connection(address)
+        self._arrived = threading.Condition()
+        self.conn = open_dbus_connection(address, auth_timeout=HANG_GUARD_S)
         # 4 = DO_NOT_QUEUE: fail now rather than wait behind another owner
-        (result,) = Proxy(message_bus, self.conn, timeout=5).RequestName(NOTIFICATIONS, 4)
+        (result,) = Proxy(message_bus, self.conn,
+                          timeout=HANG_GUARD_S).RequestName(NOTIFICATIONS, 4)
         assert result == 1, f"could not own {NOTIFICATIONS}: {result}"
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._serve, daemon=True)
@@ -113,12 +127,16 @@ class NotificationServer:
                 continue
             member = msg.header.fields.get(HeaderFields.member)
             self.calls.append(member)
+            if self.before_reply is not None:
+                self.before_reply(member)
             if member == "Notify":
                 app, replaces, icon, summary, body, actions, hints, expire = msg.body
-                self.notifications.append(dict(
-                    app=app, replaces=replaces, icon=icon, summary=summary, body=body,
-                    actions=actions, hints=hints, expire=expire,
-                    sender=msg.header.fields.get(HeaderFields.sender)))
+                with self._arrived:
+                    self.notifications.append(dict(
+                        app=app, replaces=replaces, icon=icon, summary=summary, body=body,
+                        actions=actions, hints=hints, expire=expire,
+                        sender=msg.header.fields.get(HeaderFields.sender)))
+                    self._arrived.notify_all()
                 if not self.answer_notify:
                     continue
                 reply = new_method_return(msg, "u", (len(self.notifications),))
@@ -131,7 +149,17 @@ class NotificationServer:
                                   (f"no method {member}",))
             self.conn.send(reply)
 
+    def wait_for_notifications(self, count: int) -> list[dict[str, Any]]:
+        """The notifications once `count` have arrived (for calls nobody answers, whose
+        arrival the caller cannot see); fails the test after the hang guard."""
+        with self._arrived:
+            if not self._arrived.wait_for(lambda: len(self.notifications) >= count,
+                                          timeout=HANG_GUARD_S):
+                pytest.fail(f"{count} notification(s) expected, {len(self.notifications)} "
+                            f"arrived within {HANG_GUARD_S:.0f} s")
+            return list(self.notifications)
+
     def close(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=5)
+        self._thread.join(timeout=HANG_GUARD_S)
         self.conn.close()
