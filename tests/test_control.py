@@ -439,12 +439,13 @@ def test_tcp_second_server_refused_and_stale_port_file_cleared(run_dir: Path) ->
     with ControlServer(Recorder(), transport="tcp"), pytest.raises(UserError,
                                                                    match="already running"):
         ControlServer(Recorder(), transport="tcp").start()
-    # a port file left by a crash, pointing at a port where nothing listens
+    # a port file left by a crash, pointing at a port where nothing listens: the port stays
+    # bound (never listening) by this test, so no other program can take it meanwhile
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         dead_port = probe.getsockname()[1]
-    (run_dir / "control.tcp").write_text(json.dumps({"port": dead_port, "token": "t"}))
-    with pytest.raises(NotRunningError):
-        send_command("status")
-    with ControlServer(Recorder(), transport="tcp"):
-        assert send_command("status")["ok"] is True
+        (run_dir / "control.tcp").write_text(json.dumps({"port": dead_port, "token": "t"}))
+        with pytest.raises(NotRunningError):
+            send_command("status")
+        with ControlServer(Recorder(), transport="tcp"):
+            assert send_command("status")["ok"] is True
