@@ -25,6 +25,20 @@ def clip_config(clip: Path) -> Path | None:
     return candidate if candidate.exists() else None
 
 
+# Longer than pytest-timeout lets a test run (pyproject.toml): a run on this clip never
+# reaches its end before the test stops it.
+ENDLESS_S = 600
+
+
+@pytest.fixture(scope="session")
+def endless_upright_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """upright_hopper looped at 1 fps for ENDLESS_S seconds, made once per test session."""
+    from tests.support.clips import looped_clip
+
+    return looped_clip(RECORDINGS / "upright_hopper.mp4", ENDLESS_S,
+                       tmp_path_factory.mktemp("clips") / "endless_upright.mp4")
+
+
 @pytest.fixture(scope="session")
 def model_paths() -> ModelPaths:
     return resolve_models(Config())

@@ -12,17 +12,15 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 
 from posture_watch.core.types import PoseSample, PostureState, State
 from posture_watch.monitor.preview import WINDOW, annotate
-from tests.conftest import RECORDINGS, run_cli
+from tests.conftest import run_cli
 from tests.synthetic import front_person
 
 HANG_GUARD_S = 120.0  # the window opens in seconds; this only catches a hang
-CLIP_SECONDS = 600  # longer than pytest-timeout lets a test run: the clip never ends first
 
 
 def test_annotate_draws_the_landmarks_and_the_verdict() -> None:
@@ -37,26 +35,6 @@ def test_annotate_draws_the_landmarks_and_the_verdict() -> None:
     good = annotate(image, sample, PostureState(0.0, State.GOOD, 100))
     assert not np.array_equal(good[320, 170], poor[320, 170])  # coloured by the state
     assert not image.any()  # the frame itself is left untouched
-
-
-def long_clip(path: Path) -> Path:
-    """upright_hopper's frames, looped and slowed to 1 fps, for CLIP_SECONDS of media time.
-
-    The monitor plays a file in real time and exits at its end: with the 20 s original, the
-    test had to find the window and send `stop` before then.
-    """
-    capture = cv2.VideoCapture(str(RECORDINGS / "upright_hopper.mp4"))
-    frames = []
-    while (frame := capture.read())[0]:
-        frames.append(frame[1])
-    capture.release()
-    assert frames, "cannot read upright_hopper.mp4"
-    height, width = frames[0].shape[:2]
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 1.0, (width, height))
-    for index in range(CLIP_SECONDS):
-        writer.write(frames[index % len(frames)])
-    writer.release()
-    return path
 
 
 @pytest.fixture
@@ -93,7 +71,8 @@ def window_tree(xwininfo: str, env: dict[str, str]) -> str:
 
 
 @pytest.mark.model
-def test_run_preview_opens_a_window_on_a_virtual_display(tmp_path: Path, display: str) -> None:
+def test_run_preview_opens_a_window_on_a_virtual_display(
+        tmp_path: Path, display: str, endless_upright_clip: Path) -> None:
     xwininfo = shutil.which("xwininfo")
     assert xwininfo, "needs Debian's xvfb and x11-utils (.ci/run installs them)"
     runtime = tmp_path / "runtime"
@@ -102,12 +81,11 @@ def test_run_preview_opens_a_window_on_a_virtual_display(tmp_path: Path, display
                POSTURE_WATCH_DATA_DIR=str(tmp_path / "data"), QT_QPA_PLATFORM="xcb")
     config = tmp_path / "quiet.toml"
     config.write_text('[notifications]\nbackend = "none"\n')
-    clip = long_clip(tmp_path / "long_upright.mp4")
     out, err = tmp_path / "run.out", tmp_path / "run.err"
     with out.open("w") as stdout, err.open("w") as stderr:  # a full pipe would stall it
         proc = subprocess.Popen([sys.executable, "-m", "posture_watch", "run", "--preview",
-                                 "--camera", str(clip), "--config", str(config)], env=env,
-                                stdout=stdout, stderr=stderr)
+                                 "--camera", str(endless_upright_clip), "--config",
+                                 str(config)], env=env, stdout=stdout, stderr=stderr)
     try:
         # Until the window is in the tree: waiting on the run's exit between looks, so a
         # run that dies is reported at once; the deadline only catches a hang.

@@ -2,20 +2,38 @@
 
 from __future__ import annotations
 
+import json
+import math
 import os
 import signal
 import time
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
 
+from posture_watch.history.rows import SampleRow
 from posture_watch.history.store import Store
 from tests.conftest import RECORDINGS, run_cli
-from tests.test_live import run_env, run_until_stopped, start_run, wait_until_running
+from tests.support.live import (
+    HANG_GUARD_S,
+    RunProcess,
+    run_env,
+    run_until_stopped,
+    seconds_apart,
+    start_run,
+    wait_for,
+    wait_until_running,
+)
 
 pytestmark = pytest.mark.model
 
 LONG = RECORDINGS / "long_session.mp4"
+# The history store commits what `run` records every this many seconds (Store's default).
+STORE_FLUSH_EVERY_S = 2.0
+# A reported sample time is rounded to 1 ms: one this close to a wall-clock second's
+# boundary may belong to either second.
+_BOUNDARY_S = 0.001
 
 
 def test_analyze_save_records_the_session(tmp_path: Path) -> None:
@@ -39,33 +57,93 @@ def test_analyze_save_records_the_session(tmp_path: Path) -> None:
         assert 4.0 <= pause.end - pause.start <= 8.0
 
 
-def test_run_records_a_live_session(tmp_path: Path) -> None:
-    code, _, err, _ = run_until_stopped(tmp_path, linger_s=3.0)
+def possible_seconds(started_at: float, t: float) -> set[int]:
+    """The wall-clock second(s) a sample reported at `t` (camera clock) was stored under."""
+    wall = started_at + t
+    return {math.floor(wall - _BOUNDARY_S), math.floor(wall + _BOUNDARY_S)}
+
+
+def check_rows_hold_reported_samples(rows: list[SampleRow], started_at: float,
+                                     times: list[float]) -> None:
+    """Every stored second holds exactly the samples the run reported for it (none made up,
+    none missing)."""
+    for row in rows:
+        surely = sum(possible_seconds(started_at, t) == {row.t} for t in times)
+        maybe = sum(row.t in possible_seconds(started_at, t) for t in times)
+        assert surely <= row.samples <= maybe, (row, surely, maybe)
+
+
+def test_run_records_a_live_session(tmp_path: Path, endless_upright_clip: Path) -> None:
+    # Watch until samples have come in three different seconds.
+    code, out, err, _ = run_until_stopped(tmp_path, endless_upright_clip,
+                                          until=lambda times: seconds_apart(times, 3))
     assert code == 0, err
+    times = [line["t"] for line in map(json.loads, out.splitlines()) if line["type"] == "sample"]
     with Store(tmp_path / "data" / "history.sqlite3") as store:
         [session] = store.sessions()
         assert session.kind == "camera" and session.ended_at is not None
-        rows = store.samples(session.started_at, session.ended_at + 1)
+        # From the session's first second: it began partway through it.
+        rows = store.samples(math.floor(session.started_at), session.ended_at + 1)
         assert len(rows) >= 3, rows  # a row for each second it watched
+        stored = {row.t for row in rows}
+        assert all(possible_seconds(session.started_at, t) & stored for t in times)
+        check_rows_hold_reported_samples(rows, session.started_at, times)
         states = {row.state for row in rows}
         # The clip is upright throughout; while the detector warms up a second may read
         # unknown (or, on a loaded machine, away), but never a posture problem.
         assert "good" in states and not states & {"caution", "poor"}, states
 
 
-def test_a_killed_run_keeps_what_it_recorded(tmp_path: Path) -> None:
-    proc = start_run(tmp_path, LONG)
-    wait_until_running(tmp_path, proc)
-    time.sleep(8)
-    killed_at = time.time()
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.communicate(timeout=30)
-    with Store(tmp_path / "data" / "history.sqlite3") as store:
+def watched_for(times: list[float], seconds: float) -> bool:
+    return bool(times) and times[-1] - times[0] >= seconds
+
+
+def rows_in_store(path: Path) -> int:
+    """How many per-second rows another process has committed to the store so far."""
+    with Store(path) as store:
+        return len(store.samples(0.0, time.time() + 3600))
+
+
+def test_a_killed_run_keeps_what_it_recorded(tmp_path: Path,
+                                             endless_upright_clip: Path) -> None:
+    database = tmp_path / "data" / "history.sqlite3"
+    proc = start_run(tmp_path, endless_upright_clip)
+    try:
+        wait_until_running(tmp_path, proc)  # the store and its schema exist from here on
+        wait_for(lambda: watched_for(proc.sample_times(), 8.0), "8 s of samples", proc=proc)
+        wait_for(lambda: rows_in_store(database), "rows in the store", proc=proc)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.communicate(timeout=HANG_GUARD_S)
+    finally:
+        proc.stop_if_running()
+    check_killed_run_kept_all_but_the_last_flush(proc, database)
+
+
+def check_killed_run_kept_all_but_the_last_flush(proc: RunProcess, database: Path) -> None:
+    """Judge what a killed run kept against what it reported before the kill.
+
+    The store commits every complete second each STORE_FLUSH_EVERY_S, at the first sample
+    after that interval; so the samples lost are those since the second in which the last
+    flush came: less than a second, a flush interval and one sample's processing (which is
+    less than the gap to the next sample) before the last one.
+    """
+    times = proc.sample_times()
+    assert not list(database.parent.glob("*.corrupt-*"))  # the file opened as it was
+    with Store(database) as store:
         [session] = store.sessions()
         assert session.ended_at is None  # it never said goodbye
-        rows = store.samples(session.started_at, killed_at + 1)
-        assert rows, "nothing was kept"
-        assert killed_at - rows[-1].t <= 4.0  # at most the last few seconds are lost
+        rows = store.samples(math.floor(session.started_at), time.time() + 3600)
+    assert rows, "nothing was kept"
+    check_rows_hold_reported_samples(rows, session.started_at, times)
+    stored = {row.t for row in rows}
+    kept = [bool(possible_seconds(session.started_at, t) & stored) for t in times]
+    first_lost = kept.index(False) if False in kept else len(kept)
+    assert all(kept[:first_lost]) and not any(kept[first_lost:]), kept  # lost only at the end
+    lost = times[first_lost:]
+    if lost:
+        widest_gap = max([0.0, *(b - a for a, b in pairwise(lost))])
+        allowed = 1.0 + STORE_FLUSH_EVERY_S + widest_gap + 2 * _BOUNDARY_S
+        assert lost[-1] - lost[0] < allowed, (lost, allowed)
 
 
 def test_report_command_charts_a_saved_session(tmp_path: Path) -> None:
@@ -113,26 +191,19 @@ def test_history_commands_on_a_saved_session(tmp_path: Path) -> None:
 
 
 def test_snoozing_is_recorded_as_the_response_to_recent_reminders(tmp_path: Path) -> None:
-    import json as json_
-
     config = tmp_path / "long.toml"
     config.write_text(LONG.with_name("long_session.config.toml").read_text()
                       + '\n[notifications]\nbackend = "none"\n')
     proc = start_run(tmp_path, LONG, "--config", str(config))
     try:
         wait_until_running(tmp_path, proc)
-        deadline = time.monotonic() + 40
-        while time.monotonic() < deadline:  # the posture reminder comes at about 14 s
-            reply = run_cli("status", "--json", env=run_env(tmp_path))
-            if reply.returncode == 0 and json_.loads(reply.stdout)["reminders"] >= 1:
-                break
-            time.sleep(0.5)
+        wait_for(lambda: [line for line in proc.lines() if line["type"] == "reminder"],
+                 "the posture reminder (about 14 s into the clip)", proc=proc)
         assert run_cli("snooze", "10m", env=run_env(tmp_path)).returncode == 0
         assert run_cli("stop", env=run_env(tmp_path)).returncode == 0
-        proc.communicate(timeout=60)
+        proc.communicate(timeout=HANG_GUARD_S)
     finally:
-        if proc.poll() is None:
-            proc.kill()
+        proc.stop_if_running()
     with Store(tmp_path / "data" / "history.sqlite3") as store:
         [session] = store.sessions()
         reminders = store.reminders(session.started_at, time.time() + 1)

@@ -23,7 +23,8 @@ from posture_watch.errors import UserError
 
 log = logging.getLogger(__name__)
 
-_BACKOFF_S = (0.5, 1.0, 2.0, 4.0, 8.0)
+# Waits between attempts to reopen a camera that stopped delivering (the last one repeats).
+BACKOFF_S = (0.5, 1.0, 2.0, 4.0, 8.0)
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,21 @@ class FaultPlan:
 class Gap:
     start_s: float
     end_s: float | None = None  # None while the camera is still missing
+    # When each reopen was tried (kept for tests and debugging; not in the status reply).
+    retries_s: list[float] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Pacing:
+    """How one frame was paced, in seconds on the source's clock: when it was due, when it
+    was read, and when its consumer asked for the next one (a consumer slower than the rate
+    pushes the next frame back). `media_s` is the frame's position in a video file played
+    as a camera (None for a device)."""
+
+    due_s: float
+    read_s: float
+    released_s: float
+    media_s: float | None
 
 
 @dataclass
@@ -72,18 +88,24 @@ class CameraSource:
     """Yields fresh frames at the current rate until stopped or the file ends."""
 
     def __init__(self, spec: str, rate_hz: float, *, fault: FaultPlan | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 on_paced: Callable[[Pacing], None] | None = None) -> None:
+        """`on_paced`, if given, hears how each frame was paced (for tests: real-time runs
+        are judged against what their own pacing allowed)."""
         self.spec = spec
         self.is_file = not spec.isdigit() and Path(spec).is_file()
         self.rate_hz = rate_hz
         self.status = CameraStatus(_describe(spec), rate_hz=rate_hz)
         self._fault = fault
         self._clock = clock
+        self._on_paced = on_paced
         self._start = clock()
         self._cap: cv2.VideoCapture | None = None
         self._file_fps = 0.0
         self._file_index = -1  # index of the last frame grabbed from a file
-        self._file_offset_s = 0.0  # media time skipped while paused or unplugged
+        # Clock time not played from a file: before its first frame was asked for (models
+        # loading, a countdown), while paused or unplugged.
+        self._file_offset_s = 0.0
         self.wake = threading.Event()  # set to cut a wait short (a command, a signal)
         self._paused = False
         self._paused_at = 0.0
@@ -176,9 +198,12 @@ class CameraSource:
         """Fresh frames at `rate_hz` until `stop` is set or a file ends.
 
         `on_tick` runs on this thread at every wake-up, paused or not: the place to apply
-        control commands between samples.
+        control commands between samples. A file played as a camera starts at its first
+        frame here, however long the caller took to get ready.
         """
         next_t = self.now()
+        if self.is_file and self._file_index < 0:
+            self._file_offset_s = next_t
         while not stop.is_set():
             on_tick()
             if stop.is_set():
@@ -205,7 +230,11 @@ class CameraSource:
                 next_t = self.now()
                 continue
             yield Frame(image, t)
-            next_t = max(next_t + 1.0 / max(self.rate_hz, 1e-3), self.now())
+            released = self.now()
+            if self._on_paced is not None:
+                media = self._file_index / self._file_fps if self.is_file else None
+                self._on_paced(Pacing(next_t, t, released, media))
+            next_t = max(next_t + 1.0 / max(self.rate_hz, 1e-3), released)
 
     def _recover(self, stop: threading.Event, on_tick: Callable[[], None]) -> None:
         """Release, then retry with backoff until frames come back (or we are stopped).
@@ -224,9 +253,10 @@ class CameraSource:
             on_tick()
             if stop.is_set() or self._paused or self.now() < deadline:
                 continue  # woken by a command: answer it, keep the backoff
-            deadline = self.now() + _BACKOFF_S[min(attempt, len(_BACKOFF_S) - 1)]
-            attempt += 1
             t = self.now()
+            deadline = t + BACKOFF_S[min(attempt, len(BACKOFF_S) - 1)]
+            attempt += 1
+            gap.retries_s.append(t)
             if self._faulty(t) or not self._try_open():
                 continue
             if self.is_file:  # a file 'camera' carries on from where it stopped
