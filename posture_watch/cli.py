@@ -14,10 +14,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 from posture_watch import __version__
-from posture_watch.commands import analysis, history, live
+from posture_watch.commands import (
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    analysis,
+    history,
+    live,
+)
 from posture_watch.errors import UserError
 
-EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(

@@ -13,10 +13,8 @@ import bisect
 import dataclasses
 import io
 import json
-import shutil
 import signal
 import subprocess
-import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from itertools import pairwise
@@ -36,7 +34,7 @@ from posture_watch.monitor.monitor import Monitor, parse_duration
 from posture_watch.vision.camera import BACKOFF_S, CameraSource, FaultPlan, Pacing
 from posture_watch.vision.landmarkers import ModelPaths, make_estimator
 from tests.conftest import RECORDINGS, run_cli
-from tests.support.dbus import BusDaemon, NotificationServer
+from tests.support.dbus import NotificationServer, private_bus
 from tests.support.live import (
     HANG_GUARD_S,
     control,
@@ -59,17 +57,13 @@ _EPS = 1e-6  # float noise in sums of sample times
 @pytest.fixture
 def notification_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[NotificationServer]:
     """A private session bus with a notification server on it, as the user's session bus."""
-    directory = Path(tempfile.mkdtemp(prefix="pw-live-"))
-    bus = BusDaemon(directory)
-    bus.start()
-    server = NotificationServer(bus.address)
-    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", bus.address)
-    try:
-        yield server
-    finally:
-        server.close()
-        bus.stop()
-        shutil.rmtree(directory, ignore_errors=True)
+    with private_bus() as bus:
+        server = NotificationServer(bus.address)
+        monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", bus.address)
+        try:
+            yield server
+        finally:
+            server.close()
 
 
 # -- judging a real-time run by its own measurements ------------------------------------------

@@ -35,7 +35,7 @@ from posture_watch.desktop.notify import (
     applescript_string,
     make_notifier,
 )
-from tests.support.dbus import DBUS_DAEMON, HANG_GUARD_S, BusDaemon, NotificationServer
+from tests.support.dbus import HANG_GUARD_S, BusDaemon, NotificationServer, private_bus
 
 # Quotes, backslashes, line breaks, unicode and shell syntax: any shell or string
 # interpolation on the way would change or act on these.
@@ -78,18 +78,8 @@ class ManualClock:
 
 @pytest.fixture
 def bus() -> Iterator[BusDaemon]:
-    if DBUS_DAEMON is None:
-        pytest.fail("dbus-daemon is not installed; the D-Bus notification tests need it "
-                    "(Debian package: dbus-daemon; `apt-get install dbus-daemon`)")
-    # Short path: a unix socket path must fit in 108 bytes, pytest's tmp_path may not.
-    directory = Path(tempfile.mkdtemp(prefix="pw-bus-"))
-    daemon = BusDaemon(directory)
-    try:
-        daemon.start()
+    with private_bus() as daemon:
         yield daemon
-    finally:
-        daemon.stop()
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 @pytest.fixture

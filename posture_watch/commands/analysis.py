@@ -10,9 +10,8 @@ import argparse
 import json
 import sys
 
+from posture_watch.commands import EXIT_OK, EXIT_USAGE
 from posture_watch.errors import UserError
-
-EXIT_OK, EXIT_USAGE = 0, 2
 
 
 def analyze(args: argparse.Namespace) -> int:

@@ -9,9 +9,8 @@ import json
 import sys
 import time
 
+from posture_watch.commands import EXIT_OK
 from posture_watch.errors import UserError
-
-EXIT_OK = 0
 
 
 def _since(text: str | None, default_days: int) -> float:

@@ -7,9 +7,8 @@ import argparse
 import json
 import sys
 
+from posture_watch.commands import EXIT_OK
 from posture_watch.errors import UserError
-
-EXIT_OK = 0
 
 
 def run(args: argparse.Namespace) -> int:

@@ -10,8 +10,10 @@ from __future__ import annotations
 import selectors
 import shutil
 import subprocess
+import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -163,3 +165,20 @@ class NotificationServer:
         self._stop.set()
         self._thread.join(timeout=HANG_GUARD_S)
         self.conn.close()
+
+
+@contextmanager
+def private_bus() -> Iterator[BusDaemon]:
+    """A started private dbus-daemon, stopped and cleaned up afterwards."""
+    if DBUS_DAEMON is None:
+        pytest.fail("dbus-daemon is not installed; the D-Bus tests need it "
+                    "(Debian package: dbus-daemon; `apt-get install dbus-daemon`)")
+    # Short path: a unix socket path must fit in 108 bytes, pytest's tmp_path may not.
+    directory = Path(tempfile.mkdtemp(prefix="pw-bus-"))
+    daemon = BusDaemon(directory)
+    try:
+        daemon.start()
+        yield daemon
+    finally:
+        daemon.stop()
+        shutil.rmtree(directory, ignore_errors=True)
