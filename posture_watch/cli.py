@@ -56,6 +56,9 @@ def _parser() -> argparse.ArgumentParser:
     group.add_argument("--calibration", type=Path, metavar="FILE",
                        help="calibration JSON file (as saved by 'calibrate')")
     group.add_argument("--profile", metavar="NAME", help="saved calibration profile")
+    analyze.add_argument("--slouch-from", metavar="START:END",
+                         help="with --calibrate-from: a stretch where you slump as when tired "
+                              "(two-pose calibration: your own boundary)")
     analyze.add_argument("--no-progress", action="store_true", help="no progress bar")
     analyze.add_argument("--save", action="store_true",
                          help="record each input as a session in the history")
@@ -66,6 +69,10 @@ def _parser() -> argparse.ArgumentParser:
                            help="a recording (with --from); without it, the camera")
     calibrate.add_argument("--from", dest="range", metavar="START:END",
                            help="the stretch (seconds) of PATH where you sit upright")
+    calibrate.add_argument("--slouch-from", metavar="START:END",
+                           help="a stretch of PATH where you slump as when tired (two-pose)")
+    calibrate.add_argument("--one-pose", action="store_true",
+                           help="camera: capture only the upright pose, not the slump")
     calibrate.add_argument("--camera", metavar="SOURCE", default="0",
                            help="camera index, device path or video file (default 0)")
     calibrate.add_argument("--seconds", type=float, default=10.0,
@@ -88,6 +95,12 @@ def _parser() -> argparse.ArgumentParser:
                           help="samples this close to a label's edges are not judged "
                                "(default 2)")
     evaluate.add_argument("--no-progress", action="store_true", help="no progress bar")
+    evaluate.add_argument("--baseline", choices=("peer",),
+                          help="also print the peers' plain rule (nose-to-shoulder ratio "
+                               "below 90 %% of its calibrated median), scored on the same "
+                               "samples")
+    evaluate.add_argument("--two-pose", action="store_true",
+                          help="calibrate still groups on upright and slumped stills")
 
     run = sub.add_parser("run", parents=[models_args, config_args],
                          help="watch your posture through the camera")

@@ -27,10 +27,8 @@ _ORDERED = (
     ("thresholds.head_yaw_caution_deg", "thresholds.head_yaw_poor_deg", "<="),
     ("thresholds.shoulder_tilt_caution_deg", "thresholds.shoulder_tilt_poor_deg", "<="),
     ("thresholds.shrug_caution_pct", "thresholds.shrug_poor_pct", ">="),
-    ("thresholds.slouch_caution_pct", "thresholds.slouch_poor_pct", ">="),
     ("thresholds.forward_head_caution_pct", "thresholds.forward_head_poor_pct", "<="),
     ("thresholds.side_ear_shoulder_caution_deg", "thresholds.side_ear_shoulder_poor_deg", ">="),
-    ("thresholds.side_head_forward_caution_deg", "thresholds.side_head_forward_poor_deg", "<="),
     ("thresholds.trunk_flexion_caution_deg", "thresholds.trunk_flexion_poor_deg", "<="),
     ("thresholds.distance_near_caution_cm", "thresholds.distance_far_caution_cm", "<"),
 )

@@ -12,12 +12,18 @@ from posture_watch.core.calibration import (
     Baseline,
     CalibrationError,
     Observation,
+    add_slump,
     build_baseline,
     looks_upright,
 )
+from posture_watch.core.cues import MAD_TO_SD, MAX_WEIGHT, MIN_SEPARATION
 from posture_watch.core.metrics import RawMetrics, measure
+from posture_watch.core.rules import RuleBook
+from posture_watch.core.scoring import PostureScorer
+from posture_watch.core.settings import Config
+from posture_watch.core.types import Level, Person, State
 from posture_watch.errors import UserError
-from tests.synthetic import front_person
+from tests.synthetic import front_person, samples, side_person
 
 
 def obs(position: tuple[float, float] = (0.5, 0.4), **values: Any) -> Observation:
@@ -217,3 +223,182 @@ def test_auto_calibrator_also_needs_min_samples() -> None:
         assert auto.offer(t, obs(head_pitch_deg=0.0)) is None
     b = auto.offer(8.0, obs(head_pitch_deg=0.0))
     assert b is not None and b.samples == 5
+
+
+# -- the slump cues' noise and the two-pose calibration -------------------------------------
+
+def _measured(person: Person) -> Observation:
+    raw = measure(person, 640, 480, min_visibility=0.5, horizontal_fov_deg=60.0,
+                  interpupillary_mm=63.0)
+    return Observation(raw, (0.5, 0.4))
+
+
+# Landmark jitter of a pixel or two on the head, the shoulders still.
+JITTER = [0.0, 1.0, -1.0, 0.0, 2.0, -1.0, 1.0, 0.0, -2.0, 1.0]
+
+
+def _head_down(f: float, jitter: float = 0.0) -> Person:
+    """`f` of the way from upright (0) to the slump (1): the head drops 36 px onto shoulders
+    that stay put, so the nose-to-shoulder gap closes 30 % and the head sinks 0.12 widths."""
+    drop = 36.0 * f + jitter
+    return front_person(head=(320.0, 200.0 + drop), neck_length=120.0 - drop)
+
+
+def _upright_baseline() -> Baseline:
+    return build_baseline([_measured(_head_down(0.0, j)) for j in JITTER],
+                          min_samples=5, source="t")
+
+
+def _two_pose_baseline() -> Baseline:
+    return add_slump(_upright_baseline(), [_measured(_head_down(1.0, j)) for j in JITTER],
+                     min_samples=5)
+
+
+def test_the_baseline_learns_each_cues_calibration_noise() -> None:
+    still = build_baseline([_measured(front_person())] * 5, min_samples=5, source="t")
+    assert still.cue_noise == {"gap": 0.0, "head_sink": 0.0, "shoulder_sink": 0.0,
+                               "head_growth": 0.0}
+    jittery = _upright_baseline()
+    # The head jitters by a pixel (MAD): the gap by 1/120 of itself, the head by 1/300 of
+    # the shoulder width; the shoulders and the face not at all.
+    assert jittery.cue_noise["gap"] == pytest.approx(MAD_TO_SD / 120)
+    assert jittery.cue_noise["head_sink"] == pytest.approx(MAD_TO_SD / 300)
+    assert jittery.cue_noise["shoulder_sink"] == 0.0
+    assert not jittery.two_pose and jittery.view == "front"
+
+
+def test_the_side_view_baseline_learns_the_side_cues() -> None:
+    side = build_baseline([_measured(side_person(ear_angle=60.0 + j)) for j in JITTER],
+                          min_samples=5, source="t")
+    assert side.side_view and side.view == "side"
+    assert set(side.cue_noise) == {"ear_angle_drop", "head_ahead", "head_sink_side",
+                                   "trunk_lean"}
+    assert side.cue_noise["ear_angle_drop"] == pytest.approx(MAD_TO_SD * 1.0)
+
+
+def test_add_slump_refuses_a_slump_that_looks_like_upright() -> None:
+    upright = [_measured(_head_down(0.0, j)) for j in JITTER]
+    with pytest.raises(CalibrationError, match="looks like the upright") as info:
+        add_slump(_upright_baseline(), upright, min_samples=5)
+    assert isinstance(info.value, UserError)
+    # A slump within the upright's own jitter (half a pixel) is refused too.
+    with pytest.raises(CalibrationError, match="looks like the upright"):
+        add_slump(_upright_baseline(), [_measured(_head_down(0.5 / 36, j)) for j in JITTER],
+                  min_samples=5)
+
+
+def test_add_slump_refuses_too_few_samples() -> None:
+    slumped = [_measured(_head_down(1.0))] * 3
+    with pytest.raises(CalibrationError) as info:
+        add_slump(_upright_baseline(), slumped, min_samples=5)
+    assert "only 3 samples" in str(info.value) and "at least 5" in str(info.value)
+    # Samples seen from the other view do not count.
+    side = [_measured(side_person())] * 10
+    with pytest.raises(CalibrationError, match="only 0 samples"):
+        add_slump(_upright_baseline(), side, min_samples=5)
+
+
+def test_add_slump_learns_the_cues_that_told_the_poses_apart() -> None:
+    upright = _upright_baseline()
+    b = _two_pose_baseline()
+    assert b.two_pose and not upright.two_pose
+    # The gap and the head height moved; the face and the shoulders did not.
+    assert set(b.slump_weights) == {"gap", "head_sink"}
+    assert set(b.slump) == set(b.slump_weights)
+    assert b.slump["gap"] == pytest.approx(0.3)
+    assert b.slump["head_sink"] == pytest.approx(0.12)
+    assert all(MIN_SEPARATION <= w <= MAX_WEIGHT for w in b.slump_weights.values())
+    # The neutral itself is kept.
+    assert (b.metrics, b.spread, b.cue_noise) == (upright.metrics, upright.spread,
+                                                  upright.cue_noise)
+
+
+def _slouch_level(baseline: Baseline, person: Person) -> tuple[Level, float]:
+    results = RuleBook(Config().thresholds, Config().smoothing).evaluate(
+        _measured(person).metrics.as_dict(), baseline)
+    (slouch,) = [r for r in results if r.rule == "slouch"]
+    return slouch.level, slouch.value
+
+
+@pytest.mark.parametrize(("f", "level", "position"), [
+    (0.0, Level.GOOD, 0.0),
+    (0.4, Level.GOOD, 0.8),
+    (0.6, Level.CAUTION, 1.2),  # past the midpoint to the user's slump
+    (0.9, Level.CAUTION, 1.8),
+    (1.1, Level.POOR, 2.2),  # past the user's slump
+    (2.0, Level.POOR, 3.0),  # far past it: clipped
+])
+def test_after_a_two_pose_calibration_the_rules_judge_against_the_users_slump(
+    f: float, level: Level, position: float,
+) -> None:
+    assert _slouch_level(_two_pose_baseline(), _head_down(f)) == \
+        (level, pytest.approx(position))
+
+
+def test_the_users_own_slump_is_judged_poor() -> None:
+    """The user showed this slump at calibration: it is the poor posture to warn about."""
+    level, position = _slouch_level(_two_pose_baseline(), _head_down(1.0))
+    assert position == pytest.approx(2.0)
+    assert level is Level.POOR
+
+
+def test_a_scorer_with_a_two_pose_calibration_judges_the_lean_and_the_slump() -> None:
+    scorer = PostureScorer(Config(), _two_pose_baseline())
+    upright = [scorer.update(s) for s in samples(_head_down(0.0), seconds=2)]
+    assert {s.state for s in upright} == {State.GOOD}
+    leaning = [scorer.update(s) for s in samples(_head_down(0.6), seconds=2, start=2)]
+    assert leaning[-1].state is State.CAUTION
+    slumped = [scorer.update(s) for s in samples(_head_down(1.2), seconds=2, start=4)]
+    assert slumped[-1].state is State.POOR
+    back = [scorer.update(s) for s in samples(_head_down(0.0), seconds=2, start=6)]
+    assert back[-1].state is State.GOOD
+
+
+@pytest.mark.parametrize(("slump_px", "sample_px", "one_pose", "two_pose"), [
+    # A user whose slump is slight (12 px): 9 px of it is three quarters of the way (1.5),
+    # caution; by the cues' units alone it is well under a band (gap 9/120, head 9/300).
+    (12.0, 9.0, Level.GOOD, Level.CAUTION),
+    # A user who slumps deeply (60 px): 24 px is only 0.4 of the way (0.8), good; by the
+    # units alone (gap 20 %, head 0.08 widths) it is past a band.
+    (60.0, 24.0, Level.CAUTION, Level.GOOD),
+])
+def test_the_users_own_slump_sets_the_scale(slump_px: float, sample_px: float,
+                                            one_pose: Level, two_pose: Level) -> None:
+    upright = _upright_baseline()
+    slump = add_slump(upright, [_measured(_head_down(slump_px / 36, j)) for j in JITTER],
+                      min_samples=5)
+    sample = _head_down(sample_px / 36)
+    assert _slouch_level(upright, sample)[0] is one_pose
+    assert _slouch_level(slump, sample)[0] is two_pose
+
+
+def test_round_trip_keeps_the_cue_noise_and_the_slump() -> None:
+    b = _two_pose_baseline()
+    data = json.loads(json.dumps(b.to_dict()))
+    assert set(data) >= {"cue_noise", "slump", "slump_weights"}
+    again = Baseline.from_dict(data)
+    assert again == b
+    assert again.two_pose and dict(again.slump_weights) == dict(b.slump_weights)
+    assert dict(again.cue_noise) == dict(b.cue_noise)
+
+
+def test_an_old_profile_without_the_slump_fields_still_loads() -> None:
+    old = {"version": 1, "metrics": {"slouch_ratio": 0.41, "head_pitch_deg": 3.5},
+           "spread": {"slouch_ratio": 0.01}, "position": [0.48, 0.37], "samples": 42,
+           "source": "calibrate", "side_view": False}
+    b = Baseline.from_dict(old)
+    assert b.metrics["slouch_ratio"] == 0.41
+    assert (dict(b.cue_noise), dict(b.slump), dict(b.slump_weights)) == ({}, {}, {})
+    assert not b.two_pose and b.view == "front"
+    # Judged with the cues' units as bands.
+    results = RuleBook(Config().thresholds, Config().smoothing).evaluate(
+        {"slouch_ratio": 0.41}, b)
+    assert [r.rule for r in results if r.rule == "slouch"] == ["slouch"]
+
+
+@pytest.mark.parametrize("field_name", ["cue_noise", "slump", "slump_weights"])
+def test_from_dict_rejects_bad_slump_fields(field_name: str) -> None:
+    for bad in ({"gap": "wide"}, {"gap": float("inf")}, [0.1]):
+        data = {"version": 1, "metrics": {"slouch_ratio": 0.4}, field_name: bad}
+        with pytest.raises(UserError, match="not a valid calibration"):
+            Baseline.from_dict(data)

@@ -164,6 +164,44 @@ def test_calibrate_then_analyze_with_profile_and_file(tmp_path: Path) -> None:
 
 
 @pytest.mark.model
+def test_two_pose_calibration_learns_the_users_slump(tmp_path: Path) -> None:
+    """slouch_hopper: upright 0-8 s, slumped 9.5-19.5 s, upright again from 21 s."""
+    clip = RECORDINGS / "slouch_hopper.mp4"
+    env = dict(os.environ, POSTURE_WATCH_DATA_DIR=str(tmp_path))
+    saved = run_cli("calibrate", str(clip), "--from", "0:7", "--slouch-from", "11:18",
+                    "--save", "two", env=env)
+    assert saved.returncode == 0, saved.stderr
+    assert "two-pose: your slump shows in" in saved.stdout
+    data = json.loads((tmp_path / "profiles" / "two.json").read_text())
+    assert data["slump_weights"] and set(data["slump_weights"]) == set(data["slump"])
+    result = run_cli("analyze", "--json", "--profile", "two", str(clip), env=env)
+    assert result.returncode == 0, result.stderr
+    samples = json.loads(result.stdout)["samples"]
+    upright = [s["state"] for s in samples if s["t"] <= 8 or s["t"] >= 22]
+    slumped = [s["state"] for s in samples if 11 <= s["t"] <= 19]
+    assert set(upright) == {"good"}
+    assert set(slumped) <= {"caution", "poor"}
+    both = run_cli("analyze", "--json", "--calibrate-from", "0:7", "--slouch-from", "11:18",
+                   str(clip), env=env)
+    assert json.loads(both.stdout)["calibration"]["method"].startswith("two-pose")
+
+
+@pytest.mark.model
+def test_two_pose_calibration_refuses_a_slump_that_looks_upright(tmp_path: Path) -> None:
+    env = dict(os.environ, POSTURE_WATCH_DATA_DIR=str(tmp_path))
+    assert_one_line_error(
+        run_cli("calibrate", str(CLIP), "--from", "0:5", "--slouch-from", "6:11",
+                "--save", "x", env=env),
+        "looks like the upright one")
+    assert not (tmp_path / "profiles" / "x.json").exists()
+
+
+def test_slouch_from_needs_the_upright_stretch() -> None:
+    assert_one_line_error(run_cli("analyze", "--slouch-from", "1:2", str(CLIP)),
+                          "--calibrate-from")
+
+
+@pytest.mark.model
 def test_calibration_on_an_empty_stretch_is_refused(tmp_path: Path) -> None:
     wall = tmp_path / "wall.png"
     cv2.imwrite(str(wall), np.full((240, 320, 3), 100, dtype=np.uint8))

@@ -124,8 +124,8 @@ def test_range_limits_are_inclusive() -> None:
 @pytest.mark.parametrize(("data", "first", "second"), [
     ({"thresholds": {"neck_flexion_caution_deg": 25}},
      "thresholds.neck_flexion_caution_deg", "thresholds.neck_flexion_poor_deg"),
-    ({"thresholds": {"slouch_caution_pct": 75}},
-     "thresholds.slouch_caution_pct", "thresholds.slouch_poor_pct"),
+    ({"thresholds": {"shrug_caution_pct": 75}},
+     "thresholds.shrug_caution_pct", "thresholds.shrug_poor_pct"),
     ({"thresholds": {"side_ear_shoulder_poor_deg": 55}},
      "thresholds.side_ear_shoulder_caution_deg", "thresholds.side_ear_shoulder_poor_deg"),
     ({"thresholds": {"distance_near_caution_cm": 100}},
@@ -135,6 +135,13 @@ def test_misordered_bands_name_both_keys(data: dict[str, Any], first: str, secon
     message = error_of(data)
     assert f"'{first}'" in message
     assert f"'{second}'" in message
+
+
+@pytest.mark.parametrize("key", ["slouch_caution_pct", "slouch_poor_pct",
+                                 "side_head_forward_caution_deg", "side_head_forward_poor_deg"])
+def test_the_removed_percent_slouch_and_side_head_forward_keys_are_unknown(key: str) -> None:
+    """The slump is judged on weighed cues now (core.cues): the old bands are gone."""
+    assert f"unknown key 'thresholds.{key}'" in error_of({"thresholds": {key: 50}})
 
 
 def test_equal_bands_are_allowed_where_the_order_is_not_strict() -> None:

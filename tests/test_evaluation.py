@@ -12,6 +12,8 @@ from posture_watch.core.evaluation import (
     ExpectedReminder,
     PrecisionRecall,
     Segment,
+    balanced_accuracy,
+    class_counts,
     combine,
     match_reminders,
     score_clip,
@@ -291,3 +293,59 @@ def test_combine_of_nothing_or_without_upright_time() -> None:
     assert only_away.false_posture_reminders_per_hour is None
     assert only_away.away_latency_mean_s is None
     assert only_away.away_latency_max_s == math.inf
+
+
+# --- balanced accuracy -------------------------------------------------------------------
+
+
+def test_class_counts_are_right_and_judged_per_category_present() -> None:
+    confusion = {
+        "good": row(good=3, caution=1, unknown=1),
+        "bad": row(good=1, caution=1, poor=2, away=1),
+        "away": row(away=4, good=1),
+        "present": row(caution=5, away=2),  # standing: neither upright nor slouched
+    }
+    # Caution and poor are both right for bad; unknown counts as judged and wrong.
+    assert class_counts(confusion) == {"good": (3, 5), "bad": (3, 5), "away": (4, 5)}
+    assert class_counts({"good": row(), "bad": row(poor=2)}) == {"bad": (2, 2)}
+    assert class_counts({}) == {}
+
+
+def test_balanced_accuracy_is_the_mean_of_the_category_recalls() -> None:
+    confusion = {"good": row(good=3, caution=1, unknown=1),
+                 "bad": row(good=1, caution=1, poor=2, away=1),
+                 "away": row(away=4, good=1),
+                 "present": row(good=9)}  # not averaged over
+    assert balanced_accuracy(confusion) == pytest.approx((3 / 5 + 3 / 5 + 4 / 5) / 3)
+    # Only the categories present count: no away row, no away recall.
+    assert balanced_accuracy({"good": row(good=1, poor=3), "bad": row(poor=4)}) == \
+        pytest.approx((1 / 4 + 1) / 2)
+
+
+def test_calling_everything_bad_scores_only_half() -> None:
+    # Three slouched samples to one upright, everything called poor: plain agreement 75 %.
+    confusion = {"good": row(poor=10), "bad": row(poor=30)}
+    assert balanced_accuracy(confusion) == pytest.approx(0.5)
+    result = score(run("pppp"), [seg(0, 0, GOOD), seg(1, 3, BAD)])
+    assert result.agreement == pytest.approx(0.75)
+    assert result.balanced_accuracy == pytest.approx(0.5)
+
+
+def test_balanced_accuracy_is_none_without_a_scored_category() -> None:
+    assert balanced_accuracy({}) is None
+    assert balanced_accuracy({"good": row(), "bad": row()}) is None
+    assert balanced_accuracy({"present": row(good=3)}) is None
+    assert score([], [seg(0, 10, GOOD)]).balanced_accuracy is None
+    assert combine([]).balanced_accuracy is None
+
+
+def test_clip_and_overall_balanced_accuracy_in_their_json() -> None:
+    clip = mixed_clip()  # good 3 of 5, bad 3 of 5
+    assert clip.balanced_accuracy == pytest.approx(0.6)
+    assert json.loads(json.dumps(clip.to_dict()))["balanced_accuracy"] == pytest.approx(0.6)
+    total = combine([mixed_clip(), reminder_clip(), never_away_clip()])
+    # Pooled: good 17 of 20, bad 3 of 5, away 4 of 11 (not the mean of the clips' figures).
+    expected = (17 / 20 + 3 / 5 + 4 / 11) / 3
+    assert total.balanced_accuracy == pytest.approx(expected)
+    data = json.loads(json.dumps(total.to_dict(), allow_nan=False))
+    assert data["balanced_accuracy"] == pytest.approx(expected)

@@ -135,8 +135,12 @@ def test_summary_matches_hand_computed_figures(store: Store) -> None:
     assert s.dominant_issue is not None
     assert (s.dominant_issue.rule, s.dominant_issue.seconds) == ("forward_head", 300)
     assert s.dominant_issue.suggestion == suggestion_for_rule("forward_head")
-    assert s.setup_issue is not None
-    assert (s.setup_issue.rule, s.setup_issue.seconds) == ("screen_too_close", 100)
+    # The 100 s flagged screen_too_close were at 60 cm, like most of the day: the median
+    # distance (60 cm) is inside the band, so there is no set-up advice to contradict it.
+    assert s.distance is not None
+    assert (s.distance.median_cm, s.distance.measured_s, s.distance.too_close_s) \
+        == (60.0, 1020.0, 0.0)
+    assert s.setup_issue is None and s.setup is None
     # yesterday: 200 s present, 50 % good, 50 % poor
     # good 58.8 - 50 = +8.8, poor 11.8 - 50 = -38.2, desk 1020 - 200 = +820 s
     assert s.trend == hs.Trend(good_pct_delta=8.8, poor_pct_delta=-38.2, present_s_delta=820)
@@ -364,14 +368,66 @@ def test_migration_v2_to_v3_keeps_data(tmp_path: Path) -> None:
             DiscomfortRow(START + 5, "shoulders", 4, "desk move")]
 
 
+def history_of(rows: list[Row]) -> hs.HistorySummary:
+    return hs.summarize_history(since=0, until=10_000, label="x", samples=rows, reminders=[],
+                                breaks=[], after_presence_s=300, now=10_000)
+
+
 def test_dominant_issue_counts_only_non_good_seconds() -> None:
-    # 3 s slouch while judged good (smoothing lag) must not beat 2 s of caution head_roll
-    rows = [Row(t, State.GOOD, rule="slouch") for t in range(3)]
-    rows += [Row(t, State.CAUTION, rule="head_roll") for t in range(3, 5)]
-    s = hs.summarize_history(since=0, until=10, label="x", samples=rows, reminders=[],
-                             breaks=[], after_presence_s=300, now=10)
+    # 6 s slouch while judged good (smoothing lag) must not beat 5 s of caution head_roll
+    rows = [Row(t, State.GOOD, rule="slouch") for t in range(6)]
+    rows += [Row(t, State.CAUTION, rule="head_roll") for t in range(6, 11)]
+    s = history_of(rows)
     assert s.dominant_issue is not None and s.dominant_issue.rule == "head_roll"
     assert s.setup_issue is None
+
+
+def test_no_main_issue_without_a_posture_episode() -> None:
+    # Four 4 s blips of caution: 16 s in all, but never held for an episode (5 s).
+    rows = [Row(t, State.CAUTION if t % 10 < 4 else State.GOOD,
+                rule="head_roll" if t % 10 < 4 else None) for t in range(40)]
+    s = history_of(rows)
+    assert s.stats.episodes.count == 0
+    assert s.dominant_issue is None
+
+
+def distance_rows(*runs: tuple[int, float | None]) -> list[Row]:
+    """One good row a second per (seconds, distance) run; None: away."""
+    rows, t = [], 0
+    for seconds, cm in runs:
+        rows += [Row(t + i, State.GOOD if cm is not None else State.AWAY, distance_cm=cm)
+                 for i in range(seconds)]
+        t += seconds
+    return rows
+
+
+def test_set_up_issue_from_the_distances_that_held() -> None:
+    # 200 s at 45 cm, 100 s at 60 cm, 50 s away: the median is 45 cm.
+    s = history_of(distance_rows((200, 45.0), (100, 60.0), (50, None)))
+    assert s.distance is not None and s.distance.median_cm == 45.0
+    assert s.setup_issue is not None
+    assert (s.setup_issue.rule, s.setup_issue.seconds) == ("screen_too_close", 200)
+    assert s.setup_issue.suggestion == suggestion_for_rule("screen_too_close")
+    assert s.setup is not None and (s.setup.held_s, s.setup.of_s) == (200.0, 300.0)
+    console = Console(record=True, width=200)
+    queries.print_summary(s, console)
+    text = console.export_text()
+    assert "screen distance (median)" in text and "45 cm" in text
+    assert "average" not in text
+    assert "Set-up: too close to the screen, closer than 50 cm for 3 min of 5 min." in text
+
+
+@pytest.mark.parametrize("runs", [
+    ((3, 45.0), (297, 60.0)),  # three seconds under the band
+    ((140, 45.0), (160, 60.0)),  # held, but for less than half the time: typically 60 cm
+    ((4, 30.0),),  # all of it, but 4 s is shorter than a posture episode
+], ids=["three seconds", "less than half", "too short"])
+def test_no_set_up_issue_from_a_few_seconds(runs: tuple[tuple[int, float], ...]) -> None:
+    s = history_of(distance_rows(*runs))
+    assert s.setup_issue is None and s.setup is None
+    console = Console(record=True, width=200)
+    queries.print_summary(s, console)
+    assert "Set-up" not in console.export_text()
 
 
 # --- per-day rollups ---------------------------------------------------------------------

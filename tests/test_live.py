@@ -384,9 +384,11 @@ def test_no_camera_is_a_one_line_error(tmp_path: Path) -> None:
 
 # -- calibration from the camera -----------------------------------------------------------
 
-def calibrate_camera(tmp_path: Path, clip: str, seconds: float) -> subprocess.CompletedProcess:
+def calibrate_camera(tmp_path: Path, clip: str, seconds: float,
+                     *extra: str) -> subprocess.CompletedProcess:
     return run_cli("calibrate", "--camera", str(RECORDINGS / clip), "--seconds", str(seconds),
-                   "--countdown", "0", "--save", "desk", env=run_env(tmp_path))
+                   "--countdown", "0", "--save", "desk", *(extra or ("--one-pose",)),
+                   env=run_env(tmp_path))
 
 
 def test_calibration_from_the_camera_saves_a_profile_run_can_use(
@@ -411,7 +413,7 @@ def test_calibration_from_the_camera_saves_a_profile_run_can_use(
 
     result = calibrate_camera(tmp_path, UPRIGHT.name, seconds)
     assert result.returncode == 0, result.stderr
-    assert "Hold still" in result.stdout
+    assert "Hold it for 4 seconds" in result.stdout and "slump" not in result.stdout
     profile = json.loads((tmp_path / "data" / "profiles" / "desk.json").read_text())
     assert profile["samples"] >= Config().calibration.min_samples
     assert "camera" in profile["source"]
@@ -419,6 +421,16 @@ def test_calibration_from_the_camera_saves_a_profile_run_can_use(
     assert code == 0 and "no --profile given" not in err
     states = [json.loads(line) for line in out.splitlines()]
     assert {s["state"] for s in states if s["type"] == "sample"} <= {"good", "unknown"}
+
+
+def test_two_pose_calibration_refuses_a_slump_that_looks_upright(tmp_path: Path) -> None:
+    # upright_hopper sits upright throughout: the "slumped" capture teaches nothing.
+    result = calibrate_camera(tmp_path, UPRIGHT.name, 3, "--seconds", "3")
+    assert "Now slump the way you do" in result.stdout
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert "looks like the upright one" in line
+    assert not (tmp_path / "data" / "profiles" / "desk.json").exists()
 
 
 def test_calibration_is_refused_when_the_person_is_not_there(tmp_path: Path) -> None:

@@ -202,23 +202,37 @@ def test_profile_is_detected_as_side_view(facing: int) -> None:
     assert m(person).side_view is True
 
 
-def test_narrow_shoulders_next_to_the_head_is_a_side_view() -> None:
-    # Both shoulders visible but 100 px apart while the ears are 140 px apart:
-    # 100 < 1.1 * 140 = 154.
-    body = Body(nose=Point(320, 200), left_ear=Point(390, 190), right_ear=Point(250, 190),
+def test_a_turned_face_over_overlapping_shoulders_is_a_side_view() -> None:
+    # Ears (340, 190) and (300, 190), nose (360, 200): the nose is 20 px outside the span,
+    # 60 px from the far ear: profile 20 / 60 = 0.33, past 0.25 but not past 0.6 alone.
+    # Shoulders 100 px apart at y 320, neck 320 - 190 = 130 px: 0.77 necks < 1.25, overlapping.
+    body = Body(nose=Point(360, 200), left_ear=Point(340, 190), right_ear=Point(300, 190),
                 left_shoulder=Point(370, 320), right_shoulder=Point(270, 320))
     assert is_side_view(body, VIS) is True
-    # 160 px apart: 160 > 154, a front view.
-    wide = Body(nose=Point(320, 200), left_ear=Point(390, 190), right_ear=Point(250, 190),
-                left_shoulder=Point(400, 320), right_shoulder=Point(240, 320))
+    assert m(Person(body)).side_view is True
+    # The same head over shoulders 200 px apart (1.54 necks): a glance sideways, not a profile.
+    wide = Body(nose=Point(360, 200), left_ear=Point(340, 190), right_ear=Point(300, 190),
+                left_shoulder=Point(420, 320), right_shoulder=Point(220, 320))
     assert is_side_view(wide, VIS) is False
+    assert m(Person(wide)).side_view is False
+
+
+def test_narrow_shoulders_with_the_nose_between_the_ears_are_not_a_side_view() -> None:
+    # Shoulders 100 px apart while the ears are 140 px apart (the old width rule's side
+    # view), but the nose sits between the ears: the face is frontal.
+    body = Body(nose=Point(320, 200), left_ear=Point(390, 190), right_ear=Point(250, 190),
+                left_shoulder=Point(370, 320), right_shoulder=Point(270, 320))
+    assert is_side_view(body, VIS) is False
 
 
 def test_side_ear_shoulder_angle_on_explicit_landmarks() -> None:
     # Ear (350, 200) over shoulder (300, 280): atan2(80, 50) = 57.9946 deg.
     # Hip (270, 480): the shoulder is 30 px ahead of it over 200 px of height:
     # trunk flexion = atan(30 / 200) = 8.5308 deg, forward.
+    # The pose model places the hidden far ear too, just behind the near one: the nose is
+    # outside the ears' span (profile 45 / 51), so the view is found to be a side view.
     body = Body(nose=Point(395, 205), right_ear=Point(350, 200),
+                left_ear=Point(344, 200, 0.1),
                 right_shoulder=Point(300, 280), right_hip=Point(270, 480))
     r = m(Person(body))
     assert r.side_view is True
@@ -229,7 +243,8 @@ def test_side_ear_shoulder_angle_on_explicit_landmarks() -> None:
 
 def test_side_ear_shoulder_angle_of_a_forward_head() -> None:
     # Ear far ahead of the shoulder: (400, 260) over (300, 280): atan2(20, 100) = 11.3099 deg
-    body = Body(nose=Point(440, 265), right_ear=Point(400, 260), right_shoulder=Point(300, 280))
+    body = Body(nose=Point(440, 265), right_ear=Point(400, 260),
+                left_ear=Point(394, 260, 0.1), right_shoulder=Point(300, 280))
     assert m(Person(body)).side_ear_shoulder_deg == pytest.approx(11.3099, abs=1e-4)
     assert m(Person(body)).trunk_flexion_deg is None  # no hip, no trunk angle
 
@@ -248,10 +263,12 @@ def test_trunk_flexion_sign_facing_left() -> None:
     # Facing the image's left (ear left of the shoulder). Shoulder (300, 280), hip
     # (330, 480): the shoulder is 30 px towards the face: +8.5308 deg (forward).
     forward = Body(nose=Point(205, 205), left_ear=Point(250, 200),
+                   right_ear=Point(256, 200, 0.1),
                    left_shoulder=Point(300, 280), left_hip=Point(330, 480))
     assert m(Person(forward)).trunk_flexion_deg == pytest.approx(8.5308, abs=1e-4)
     # Hip (270, 480): the shoulder is behind the hip, reclined: -8.5308 deg.
     reclined = Body(nose=Point(205, 205), left_ear=Point(250, 200),
+                    right_ear=Point(256, 200, 0.1),
                     left_shoulder=Point(300, 280), left_hip=Point(270, 480))
     assert m(Person(reclined)).trunk_flexion_deg == pytest.approx(-8.5308, abs=1e-4)
 
@@ -269,8 +286,53 @@ def test_side_view_takes_the_better_seen_side() -> None:
 
 def test_hip_above_the_shoulder_gives_no_trunk_angle() -> None:
     body = Body(nose=Point(395, 205), right_ear=Point(350, 200),
+                left_ear=Point(344, 200, 0.1),
                 right_shoulder=Point(300, 280), right_hip=Point(300, 250))
-    assert m(Person(body)).trunk_flexion_deg is None
+    r = m(Person(body))
+    assert r.side_view is True
+    assert r.side_ear_shoulder_deg == pytest.approx(57.9946, abs=1e-4)
+    assert r.trunk_flexion_deg is None
+    assert r.torso_h is None and r.head_forward_torso is None
+
+
+@pytest.mark.parametrize("facing", [1, -1])
+def test_side_head_height_torso_and_head_ahead_of_the_shoulder(facing: int) -> None:
+    # Shoulder (300, 300), ear 100 px away at 60 deg: 50 px ahead, at y 300 - 86.6025.
+    # Upright trunk of 260 px: hip (300, 560). Head ahead = 50 / 260 torsos, either way.
+    r = m(side_person(facing=facing))
+    assert r.head_height == pytest.approx((300 - 86.6025) / 480, abs=1e-6)
+    assert r.torso_h == pytest.approx(260 / 480)
+    assert r.head_forward_torso == pytest.approx(50 / 260)
+    # A head pushed ahead (ear at 30 deg: 86.6 px ahead) reads further ahead and lower.
+    ahead = m(side_person(facing=facing, ear_angle=30.0))
+    assert ahead.head_forward_torso == pytest.approx(86.6025 / 260, abs=1e-6)
+    assert ahead.head_height == pytest.approx(250 / 480)
+    # Without hips, no torso to scale by.
+    no_hips = m(side_person(facing=facing, hips=False))
+    assert no_hips.torso_h is None and no_hips.head_forward_torso is None
+    assert no_hips.head_height == pytest.approx(r.head_height)
+
+
+def test_front_head_height_and_face_size_in_image_heights() -> None:
+    r = m(front_person())
+    assert r.head_height == pytest.approx(200 / 480)  # the nose
+    assert r.face_size_h == pytest.approx(150 / 480)
+    assert r.shoulder_width_h == pytest.approx(300 / 480)
+    assert r.shoulder_line_y == pytest.approx(320 / 480)
+    assert m(front_person(face=False)).face_size_h is None
+
+
+def test_face_angles_and_distance_only_in_the_front_view() -> None:
+    face = Face(pitch_deg=20.0, yaw_deg=70.0, roll_deg=5.0, interpupillary_px=20.0,
+                width_px=90.0, center=Point(380, 215))
+    r = m(side_person(face=face))
+    assert r.side_view is True
+    assert r.head_pitch_deg is None and r.head_yaw_deg is None and r.head_roll_deg is None
+    assert r.distance_cm is None
+    assert r.side_ear_shoulder_deg == pytest.approx(60.0)
+    forced = m(front_person(pitch=12.0), view="side")
+    assert forced.head_pitch_deg is None and forced.distance_cm is None
+    assert m(front_person(pitch=12.0)).head_pitch_deg == 12.0
 
 
 def test_view_setting_overrides_detection() -> None:

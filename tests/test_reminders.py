@@ -565,29 +565,51 @@ def test_stretches_longer_than_a_glance_count_in_full() -> None:
 
 # ----- a calibration that no longer fits ------------------------------------------------
 
-def _slouch_state(t: float, percent: float) -> PostureState:
-    level = Level.POOR if percent < 80 else Level.CAUTION if percent < 90 else Level.GOOD
+def _slouch_state(t: float, bands: float, rule: str = "slouch") -> PostureState:
+    """A state judged only on the combined slump (core.cues), `bands` past the neutral."""
+    level = Level.POOR if bands > 2.0 else Level.CAUTION if bands > 1.0 else Level.GOOD
     state = {Level.POOR: POOR, Level.CAUTION: CAUTION, Level.GOOD: GOOD}[level]
-    return PostureState(t, state, 50, (RuleResult("slouch", level, percent, "%"),), 1.0)
+    return PostureState(t, state, 50, (RuleResult(rule, level, bands, "bands"),), 1.0)
 
 
-def test_a_steady_offset_for_half_an_hour_says_once_that_the_calibration_looks_stale() -> None:
+@pytest.mark.parametrize("rule", ["slouch", "side_slouch"])
+def test_a_steady_offset_for_half_an_hour_says_once_that_the_calibration_looks_stale(
+    rule: str,
+) -> None:
     from posture_watch.core.staleness import StaleCalibrationWatch
 
     watch = StaleCalibrationWatch(window_s=1800.0)
-    notes = [(t / 2, watch.update(_slouch_state(t / 2, 70.0 + (t % 3))))
-             for t in range(2 * 2400)]  # 40 min at 2 Hz, 70-72 % of the neutral
+    # 40 min at 2 Hz, 2.6-3.0 bands past the neutral (median 2.8 >= 2.5, IQR 0.4 <= 1).
+    notes = [(t / 2, watch.update(_slouch_state(t / 2, 2.6 + 0.2 * (t % 3), rule)))
+             for t in range(2 * 2400)]
     said = [(t, n) for t, n in notes if n]
     assert len(said) == 1
     assert 1760 <= said[0][0] <= 1801 and "calibrate again" in said[0][1]  # 98 % of 30 min
+    assert rule.replace("_", " ") in said[0][1]
+
+
+@pytest.mark.parametrize("rule", ["slouch", "side_slouch"])
+def test_a_steady_poor_slump_short_of_the_stale_offset_is_a_posture_not_a_stale_neutral(
+    rule: str,
+) -> None:
+    from posture_watch.core.staleness import StaleCalibrationWatch
+
+    watch = StaleCalibrationWatch(window_s=1800.0)
+    # An hour steadily poor at 2.1-2.3 bands: median 2.2 < 2.5 bands.
+    for k in range(2 * 3600):
+        assert watch.update(_slouch_state(k / 2, 2.1 + 0.1 * (k % 3), rule)) is None
 
 
 def test_moving_posture_or_a_good_one_never_calls_the_calibration_stale() -> None:
     from posture_watch.core.staleness import StaleCalibrationWatch
 
-    moving, good = StaleCalibrationWatch(), StaleCalibrationWatch()
+    moving, good, upright = (StaleCalibrationWatch(), StaleCalibrationWatch(),
+                             StaleCalibrationWatch())
     for k in range(2 * 3600):
         t = k / 2
         # Slumps and recovers every minute: a real posture problem, not a stale neutral.
-        assert moving.update(_slouch_state(t, 65.0 if (k // 120) % 2 else 100.0)) is None
-        assert good.update(_slouch_state(t, 98.0)) is None
+        assert moving.update(_slouch_state(t, 3.0 if (k // 120) % 2 else 0.0)) is None
+        # Steady and good, near the neutral (a reading of 0 bands is the neutral itself).
+        assert good.update(_slouch_state(t, 0.2)) is None
+        # Sitting steadily a little more upright than calibrated (negative evidence).
+        assert upright.update(_slouch_state(t, -1.0, "side_slouch")) is None

@@ -3,13 +3,20 @@ it and keep every state and reminder (`analyze`, and `evaluate` underneath)."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from posture_watch.core.calibration import Baseline
-from posture_watch.core.pipeline import Recorder, calibrate_from_frames, frames_between, run_loop
+from posture_watch.core.calibration import Baseline, add_slump
+from posture_watch.core.pipeline import (
+    Recorder,
+    calibrate_from_frames,
+    collect_observations,
+    frames_between,
+    run_loop,
+)
 from posture_watch.core.reminders import ReminderEngine
 from posture_watch.core.scoring import PostureScorer
 from posture_watch.core.settings import Config
@@ -31,8 +38,12 @@ class CalibrationChoice:
     range_s: tuple[float, float] | None = None
     file: Path | None = None
     profile: str | None = None
+    slump_range_s: tuple[float, float] | None = None  # two-pose: the stretch slumped
 
     def describe(self) -> str:
+        if self.range_s and self.slump_range_s:
+            return (f"two-pose: upright {self.range_s[0]:g}-{self.range_s[1]:g} s, slumped "
+                    f"{self.slump_range_s[0]:g}-{self.slump_range_s[1]:g} s of the input")
         if self.range_s:
             return f"from {self.range_s[0]:g}-{self.range_s[1]:g} s of the input"
         if self.file:
@@ -105,9 +116,25 @@ def baseline_for(choice: CalibrationChoice, path: Path, config: Config,
         with open_source(path, rate_hz=config.sampling.file_rate_hz,
                          still_hold_s=config.sampling.still_hold_s) as source, \
                 make_estimator(model_paths) as estimator:
-            return calibrate_from_frames(frames_between(source, start, end), estimator, config,
-                                         source=f"{path.name} {start:g}-{end:g} s")
+            baseline = calibrate_from_frames(frames_between(source, start, end), estimator,
+                                             config, source=f"{path.name} {start:g}-{end:g} s")
+        if choice.slump_range_s:
+            baseline = _with_slump(baseline, path, config, model_paths, choice.slump_range_s)
+        return baseline
     return None
+
+
+def _with_slump(baseline: Baseline, path: Path, config: Config, model_paths: ModelPaths,
+                range_s: tuple[float, float]) -> Baseline:
+    """Two-pose calibration: learn the user's own slump from a second stretch."""
+    start, end = range_s
+    with open_source(path, rate_hz=config.sampling.file_rate_hz,
+                     still_hold_s=config.sampling.still_hold_s) as source, \
+            make_estimator(model_paths) as estimator:
+        observations, _ = collect_observations(frames_between(source, start, end), estimator,
+                                               config)
+    learned = add_slump(baseline, observations, min_samples=config.calibration.min_samples)
+    return dataclasses.replace(learned, source=f"{learned.source}; slumped {start:g}-{end:g} s")
 
 
 def analyze_path(path: Path, config: Config, choice: CalibrationChoice,
@@ -131,4 +158,4 @@ def analyze_path(path: Path, config: Config, choice: CalibrationChoice,
         raise UserError(f"{path}: no frames could be read")
     return Analysis(path, duration, rate, choice.describe(), scorer.baseline,
                     recorder.states, recorder.reminders,
-                    summarize(recorder.states, recorder.reminders))
+                    summarize(recorder.states, recorder.reminders, config.thresholds))

@@ -10,7 +10,16 @@ from rich.table import Table
 from posture_watch.analysis.analyze import Analysis
 from posture_watch.config import config_to_dict
 from posture_watch.core.messages import rule_label
+from posture_watch.core.screen_distance import (
+    TOO_CLOSE,
+    TOO_FAR,
+    DistanceFigures,
+    band_text,
+    held_text,
+    median_text,
+)
 from posture_watch.core.settings import Config
+from posture_watch.core.summary import Summary
 from posture_watch.core.types import Level, PostureState
 
 
@@ -19,6 +28,48 @@ def clock(seconds: float) -> str:
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def short_clock(seconds: float) -> str:
+    """clock(), but 'less than a second' rather than a misleading 0:00."""
+    return clock(seconds) if seconds >= 0.5 else "less than a second"
+
+
+def distance_line(figures: DistanceFigures, advised: bool) -> str:
+    """The typical (median) distance and the time outside the band; the same figures the
+    set-up advice rests on, so the two cannot disagree."""
+    line = (f"Eye-to-camera distance: typically {median_text(figures)} cm "
+            f"(median of {short_clock(figures.measured_s)} measured)")
+    if advised:  # the set-up line gives the time outside the band
+        return line
+    outside = [rule for rule in (TOO_CLOSE, TOO_FAR) if figures.outside_s(rule) > 0]
+    if not outside:
+        return f"{line}, always within {figures.near_cm:g}-{figures.far_cm:g} cm"
+    parts = []
+    for rule in outside:
+        part = f"{band_text(figures, rule)} for {short_clock(figures.outside_s(rule))}"
+        longest = figures.longest_s(rule)
+        if rule == figures.side and longest is not None:
+            part += (f", at most {short_clock(longest)} at a stretch: too briefly to call it "
+                     "a set-up problem")
+        parts.append(part)
+    return f"{line}; " + "; ".join(parts)
+
+
+def issue_lines(s: Summary) -> list[str]:
+    """The main posture issue and the set-up finding, each saying how long it held."""
+    lines = []
+    if s.main_issue:
+        episodes = "episode" if s.main_issue_episodes == 1 else "episodes"
+        lines.append(f"Main issue: [bold]{rule_label(s.main_issue)}[/bold], for "
+                     f"{clock(s.main_issue_s)} in {s.main_issue_episodes} posture {episodes}. "
+                     f"{s.suggestion}")
+    else:
+        lines.append("Main issue: none found.")
+    if s.setup:
+        lines.append(f"Set-up: [bold]{rule_label(s.setup.rule)}[/bold], "
+                     f"{held_text(s.setup, clock)}. {s.setup_suggestion}")
+    return lines
 
 
 def sample_to_dict(state: PostureState) -> dict[str, Any]:
@@ -96,14 +147,8 @@ def print_human(analysis: Analysis, console: Console) -> None:
                           + (f"  [dim]({r.reason})[/dim]" if r.reason else ""))
     else:
         console.print("Reminders: none")
-    if s.mean_distance_cm is not None:
-        console.print(f"Average eye-to-camera distance: about {s.mean_distance_cm:.0f} cm")
-    if s.main_issue:
-        console.print(f"Main issue: [bold]{rule_label(s.main_issue)}[/bold]. "
-                      f"{s.suggestion}")
-    else:
-        console.print("Main issue: none found.")
-    if s.setup_issue:
-        console.print(f"Set-up: [bold]{rule_label(s.setup_issue)}[/bold]. "
-                      f"{s.setup_suggestion}")
+    if s.distance is not None:
+        console.print(distance_line(s.distance, advised=s.setup is not None))
+    for line in issue_lines(s):
+        console.print(line)
     console.print(f"[dim]Calibration: {analysis.calibration}[/dim]")

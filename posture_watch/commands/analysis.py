@@ -23,9 +23,12 @@ def analyze(args: argparse.Namespace) -> int:
     from posture_watch.vision.landmarkers import resolve_models
 
     config = load_config(args.config)
+    if args.slouch_from and not args.calibrate_from:
+        raise UserError("analyze: --slouch-from needs --calibrate-from (the upright stretch)")
     choice = app.CalibrationChoice(
         range_s=app.parse_range(args.calibrate_from) if args.calibrate_from else None,
-        file=args.calibration, profile=args.profile)
+        file=args.calibration, profile=args.profile,
+        slump_range_s=app.parse_range(args.slouch_from) if args.slouch_from else None)
     for path in args.paths:
         app.check_input(path, config)
     model_paths = resolve_models(config, args.pose_model, args.face_model)
@@ -66,18 +69,20 @@ def calibrate(args: argparse.Namespace) -> int:
 
         model_paths = resolve_models(config, args.pose_model, args.face_model)
         baseline = calibrate_from_camera(args.camera, config, model_paths, args.seconds,
-                                         args.countdown)
+                                         args.countdown, two_pose=not args.one_pose)
     else:
         if not args.range:
             raise UserError("calibrate PATH needs --from START:END (the upright stretch)")
         app.check_input(args.path, config)
-        choice = app.CalibrationChoice(range_s=app.parse_range(args.range))
+        choice = app.CalibrationChoice(
+            range_s=app.parse_range(args.range),
+            slump_range_s=app.parse_range(args.slouch_from) if args.slouch_from else None)
         model_paths = resolve_models(config, args.pose_model, args.face_model)
         baseline = app.baseline_for(choice, args.path, config, model_paths)
     assert baseline is not None
     saved = save_profile(args.save, baseline)
     print(f"saved profile {args.save!r} to {saved} ({baseline.samples} samples, "
-          f"{'side' if baseline.side_view else 'front'} view)")
+          f"{baseline.view} view{_two_pose_note(baseline)})")
     return EXIT_OK
 
 
@@ -105,15 +110,27 @@ def evaluate(args: argparse.Namespace) -> int:
                   disable=args.no_progress) as bar:
         task = bar.add_task("evaluating", total=len(inputs))
         results = evaluate_inputs(inputs, models, override=override, margin_s=args.margin,
+                                  two_pose=args.two_pose,
                                   on_done=lambda result: bar.advance(task))
+    peer = args.baseline == "peer"
     if args.json:
         json.dump(report.to_dict(results), sys.stdout, indent=1)
         sys.stdout.write("\n")
     elif args.markdown:
-        sys.stdout.write(report.markdown(results))
+        sys.stdout.write(report.markdown(results, peer=peer))
     else:
-        report.print_tables(results, Console())
+        report.print_tables(results, Console(), peer=peer)
     return EXIT_OK
+
+
+def _two_pose_note(baseline: object) -> str:
+    """', two-pose: your slump shows in ...' naming the cues that told the poses apart."""
+    weights = getattr(baseline, "slump_weights", {})
+    if not weights:
+        return ", one pose"
+    named = ", ".join(f"{name} ({weight:.1f})" for name, weight in
+                      sorted(weights.items(), key=lambda kv: -kv[1]))
+    return f", two-pose: your slump shows in {named}"
 
 
 def models(args: argparse.Namespace) -> int:

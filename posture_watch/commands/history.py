@@ -43,7 +43,8 @@ def summary(args: argparse.Namespace) -> int:
     from posture_watch.history import queries
     from posture_watch.history.store import Store
 
-    after_presence_s = load_config(None).reminders.breaks.after_presence_s
+    config = load_config(None)
+    after_presence_s = config.reminders.breaks.after_presence_s
     with Store() as store:
         if args.session:
             kind, value = "session", args.session
@@ -54,7 +55,8 @@ def summary(args: argparse.Namespace) -> int:
         else:
             kind, value = "today", None
         since, until, label = queries.period(kind, value, dt.datetime.now(), store)
-        result = queries.load_summary(store, since, until, label, after_presence_s)
+        result = queries.load_summary(store, since, until, label, after_presence_s,
+                                      thresholds=config.thresholds)
     if args.json:
         json.dump(result.to_dict(), sys.stdout, indent=1)
         sys.stdout.write("\n")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import statistics
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from posture_watch.core import cues
 from posture_watch.core.metrics import RawMetrics
 from posture_watch.errors import UserError
 
@@ -48,9 +50,22 @@ class Baseline:
     samples: int = 0
     source: str = ""
     side_view: bool = False
+    # Each slump cue's spread over the calibration samples (core.cues), and with a two-pose
+    # calibration the user's own slump: each cue's deviation in it and its weight.
+    cue_noise: Mapping[str, float] = field(default_factory=dict)
+    slump: Mapping[str, float] = field(default_factory=dict)
+    slump_weights: Mapping[str, float] = field(default_factory=dict)
 
     def get(self, key: str) -> float | None:
         return self.metrics.get(key)
+
+    @property
+    def view(self) -> str:
+        return "side" if self.side_view else "front"
+
+    @property
+    def two_pose(self) -> bool:
+        return bool(self.slump_weights)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -61,6 +76,9 @@ class Baseline:
             "samples": self.samples,
             "source": self.source,
             "side_view": self.side_view,
+            "cue_noise": dict(self.cue_noise),
+            "slump": dict(self.slump),
+            "slump_weights": dict(self.slump_weights),
         }
 
     @classmethod
@@ -75,11 +93,16 @@ class Baseline:
             position = (float(pos[0]), float(pos[1])) if pos else None
             if not metrics:
                 raise ValueError("no metrics")
-            numbers = [*metrics.values(), *spread.values(), *(position or ())]
+            noise, slump, weights = (
+                {str(k): float(v) for k, v in data.get(name, {}).items()}
+                for name in ("cue_noise", "slump", "slump_weights"))
+            numbers = [*metrics.values(), *spread.values(), *(position or ()),
+                       *noise.values(), *slump.values(), *weights.values()]
             if not all(math.isfinite(v) for v in numbers):
                 raise ValueError("a value is not a finite number")
             return cls(metrics, spread, position, int(data.get("samples", 0)),
-                       str(data.get("source", "")), bool(data.get("side_view", False)))
+                       str(data.get("source", "")), bool(data.get("side_view", False)),
+                       noise, slump, weights)
         except (AttributeError, KeyError, TypeError, ValueError, IndexError) as exc:
             raise UserError(f"{origin}: not a valid calibration ({exc})") from None
 
@@ -120,8 +143,40 @@ def build_baseline(
         statistics.median(o.position[0] for o in obs),
         statistics.median(o.position[1] for o in obs),
     )
-    side_votes = sum(o.metrics.side_view for o in obs)
-    return Baseline(metrics, spread, position, len(obs), source, side_votes * 2 > len(obs))
+    side = sum(o.metrics.side_view for o in obs) * 2 > len(obs)
+    view = "side" if side else "front"
+    # Only the samples seen from the view the calibration settled on describe its noise.
+    same_view = [o.metrics.as_dict() for o in obs if o.metrics.side_view == side]
+    noise = cues.spread(same_view, metrics, view)
+    return Baseline(metrics, spread, position, len(obs), source, side, noise)
+
+
+def add_slump(baseline: Baseline, observations: Iterable[Observation], *,
+              min_samples: int) -> Baseline:
+    """The baseline with the user's own slump learned from observations of it.
+
+    Refused (CalibrationError) when there are too few samples, when they were seen from the
+    other view, or when no cue tells the slump from the upright pose by MIN_SEPARATION
+    pooled spreads: a "slump" that looks like sitting upright would teach nothing.
+    """
+    obs = [o for o in observations if o.metrics.side_view == baseline.side_view]
+    if len(obs) < min_samples:
+        raise CalibrationError(
+            f"calibration: the slumped pose was measured in only {len(obs)} samples from the "
+            f"{baseline.view} view; need at least {min_samples}")
+    samples = [o.metrics.as_dict() for o in obs]
+    slumped = cues.medians(samples, baseline.metrics, baseline.view)
+    separation = cues.separations({}, slumped, baseline.cue_noise,
+                                  cues.spread(samples, baseline.metrics, baseline.view))
+    weights = cues.usable_weights(separation)
+    if not weights:
+        best = max(separation.values(), default=0.0)
+        raise CalibrationError(
+            "calibration: the slumped pose looks like the upright one (the clearest cue "
+            f"moved {best:.1f} spreads, {cues.MIN_SEPARATION:g} needed); slump the way you "
+            "do when tired, and keep the camera where it was")
+    return dataclasses.replace(baseline, slump={k: slumped[k] for k in weights},
+                               slump_weights=weights)
 
 
 def looks_upright(metrics: RawMetrics) -> bool:

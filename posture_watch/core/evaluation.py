@@ -129,9 +129,14 @@ class ClipScore:
     away_latencies_s: list[float]  # per away segment with samples; math.inf if never seen
     segments: list[SegmentScore] = field(default_factory=list)
 
+    @property
+    def balanced_accuracy(self) -> float | None:
+        return balanced_accuracy(self.confusion)
+
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON values; an infinite latency (away never detected) becomes None."""
         out = _plain(self)
+        out["balanced_accuracy"] = self.balanced_accuracy
         if self.reminders is not None:
             out["reminders"] = self.reminders.to_dict()
         return out
@@ -157,12 +162,41 @@ class Overall:
     away_latency_mean_s: float | None  # over the detected ones
     away_latency_max_s: float | None  # math.inf when one was never detected
 
+    @property
+    def balanced_accuracy(self) -> float | None:
+        return balanced_accuracy(self.confusion)
+
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON values; an infinite maximum latency becomes None (see away_missed)."""
         out = _plain(self)
+        out["balanced_accuracy"] = self.balanced_accuracy
         if self.reminders is not None:
             out["reminders"] = self.reminders.to_dict()
         return out
+
+
+# The categories that balanced accuracy averages over, and the predictions right for each.
+_RIGHT_FOR = {"good": frozenset({State.GOOD.value}), "bad": BAD_STATES,
+              "away": frozenset({State.AWAY.value})}
+
+
+def class_counts(confusion: dict[str, dict[str, int]]) -> dict[str, tuple[int, int]]:
+    """Per labelled category (good, bad, away) present: (samples judged right, judged)."""
+    out = {}
+    for category, right in _RIGHT_FOR.items():
+        row = confusion.get(category)
+        if row and sum(row.values()):
+            out[category] = (sum(row.get(s, 0) for s in right), sum(row.values()))
+    return out
+
+
+def balanced_accuracy(confusion: dict[str, dict[str, int]]) -> float | None:
+    """The mean of the recalls of the categories present (upright, slouched, away): with
+    three slouched samples to one upright, calling everything bad scores only 50 %."""
+    counts = class_counts(confusion)
+    if not counts:
+        return None
+    return sum(right / judged for right, judged in counts.values()) / len(counts)
 
 
 def category_of(expected: frozenset[str]) -> str:

@@ -29,6 +29,13 @@ from posture_watch.core.episodes import (
 )
 from posture_watch.core.messages import PACING_ADVICE, rule_label, suggestion_for_rule
 from posture_watch.core.rules import POSTURE_RULES
+from posture_watch.core.screen_distance import (
+    DistanceFigures,
+    SetupFinding,
+    figures_from_counts,
+    setup_finding,
+)
+from posture_watch.core.settings import ThresholdsConfig
 from posture_watch.core.types import State
 
 # When to suggest seeing someone: discomfort logged over more than two weeks, or severe.
@@ -93,7 +100,8 @@ class PostureStats:
 class Issue:
     rule: str
     label: str
-    seconds: int  # seconds in which this rule was the main non-good finding
+    seconds: int  # posture: seconds this rule was the main non-good finding; set-up:
+    # seconds outside the distance band
     suggestion: str
 
 
@@ -130,6 +138,10 @@ class HistorySummary:
     discomfort: dict[str, AreaDiscomfort] = field(default_factory=dict)
     seek_help: bool = False
     care_text: str | None = None
+    # The median distance and time outside the band, and how long the set-up finding held:
+    # the figures behind setup_issue, so what is printed agrees with the advice.
+    distance: DistanceFigures | None = None
+    setup: SetupFinding | None = None
 
     @property
     def breaks_taken(self) -> int:
@@ -212,11 +224,37 @@ def _issue(seconds: Mapping[str, int]) -> Issue | None:
     return Issue(rule, rule_label(rule), n, suggestion_for_rule(rule))
 
 
-def _top_issue(rows: Sequence[SampleLike], posture: bool) -> Issue | None:
-    """The rule that was the main finding for the most seconds (ties: by name)."""
+def _top_issue(rows: Sequence[SampleLike]) -> Issue | None:
+    """The posture rule that was the main finding of caution or poor seconds most often
+    (ties: by name). Set-up findings come from the distances (core.screen_distance)."""
     return _issue(Counter(row.rule for row in rows
-                          if row.rule and (row.rule in POSTURE_RULES) == posture
-                          and (not posture or row.state in (State.CAUTION, State.POOR))))
+                          if row.rule in POSTURE_RULES
+                          and row.state in (State.CAUTION, State.POOR)))
+
+
+def _distance_counts(rows: Iterable[SampleLike]) -> dict[float, int]:
+    """Seconds (rows) per distinct finite distance, the form a rollup keeps."""
+    return dict(Counter(row.distance_cm for row in rows
+                        if row.distance_cm is not None and math.isfinite(row.distance_cm)))
+
+
+def _held_issues(dominant: Issue | None, stats: PostureStats,
+                 distances: Mapping[float, int], thresholds: ThresholdsConfig,
+                 ) -> tuple[Issue | None, DistanceFigures | None, SetupFinding | None]:
+    """Advice only for what held: a main issue needs a posture episode in the period, a
+    set-up issue a median distance outside the band (core.screen_distance)."""
+    if not stats.episodes.count:
+        dominant = None
+    figures = figures_from_counts(distances.items(), thresholds)
+    finding = setup_finding(figures)
+    return dominant, figures, finding
+
+
+def _setup_issue(finding: SetupFinding | None) -> Issue | None:
+    if finding is None:
+        return None
+    return Issue(finding.rule, rule_label(finding.rule), round(finding.held_s),
+                 suggestion_for_rule(finding.rule))
 
 
 def _mean_distance(rows: Sequence[SampleLike]) -> float | None:
@@ -356,11 +394,11 @@ def _totals_stats(totals: Totals) -> PostureStats:
     return _stats(totals.states, totals.rows, totals.episodes)
 
 
-def _totals_issue(totals: Totals, posture: bool) -> Issue | None:
+def _totals_issue(totals: Totals) -> Issue | None:
+    """_top_issue from rollups."""
     seconds: Counter[str] = Counter()
     for (st, rule), n in totals.rule_seconds.items():
-        if (rule in POSTURE_RULES) == posture and (not posture
-                                                   or st in (State.CAUTION, State.POOR)):
+        if rule in POSTURE_RULES and st in (State.CAUTION, State.POOR):
             seconds[rule] += n
     return _issue(seconds)
 
@@ -446,22 +484,26 @@ def summarize_history(*, since: float, until: float, label: str,
                       now: float,
                       rollups: Sequence[Mapping[str, Any]] | None = None,
                       previous_rollups: Sequence[Mapping[str, Any]] | None = None,
+                      thresholds: ThresholdsConfig | None = None,
                       ) -> HistorySummary:
     """Summarize [since, until). `discomfort` may reach back before `since` (the care check
     looks at the last weeks); the per-area figures use only entries inside the period.
 
     `rollups` / `previous_rollups` (consecutive stretches in time order, see `rollup`)
     stand in for `samples` / `previous_samples` when given, with identical results.
+    `thresholds` give the distance band of the set-up findings (the defaults if None).
     """
     if rollups is not None:
         totals = combine_rollups(rollups)
         stats = _totals_stats(totals)
         mean_distance = _totals_mean_distance(totals)
-        dominant, setup = _totals_issue(totals, True), _totals_issue(totals, False)
+        dominant, distances = _totals_issue(totals), totals.distances
     else:
         stats = posture_stats(samples)
         mean_distance = _mean_distance(samples)
-        dominant, setup = _top_issue(samples, posture=True), _top_issue(samples, posture=False)
+        dominant, distances = _top_issue(samples), _distance_counts(samples)
+    dominant, figures, finding = _held_issues(dominant, stats, distances,
+                                              thresholds or ThresholdsConfig())
     if previous_rollups is not None:
         before = combine_rollups(previous_rollups)
         change = _trend(stats, _totals_stats(before)) if before.rows else None
@@ -477,9 +519,11 @@ def summarize_history(*, since: float, until: float, label: str,
         breaks_due=breaks_due(stats.present_s, after_presence_s),
         mean_distance_cm=mean_distance,
         dominant_issue=dominant,
-        setup_issue=setup,
+        setup_issue=_setup_issue(finding),
         trend=change,
         discomfort=discomfort_by_area(e for e in entries if since <= e.t < until),
         seek_help=bool(reasons),
         care_text=care_text(reasons) if reasons else None,
+        distance=figures,
+        setup=finding,
     )

@@ -169,11 +169,11 @@ RULE_ADVICE: dict[str, RuleAdvice] = {
         "Seen from the side, your head sits well in front of your shoulders. Draw it back "
         "until your ears are over your shoulders, and move the screen closer if needed.",
     ),
-    "side_head_forward": RuleAdvice(
-        "head ahead of the shoulders",
-        "Seen from the side, your head has moved forward of where it sits when you are "
-        "upright. Draw it back over your shoulders; bring the screen nearer or enlarge the "
-        "text rather than leaning toward it.",
+    "side_slouch": RuleAdvice(
+        "hunched or sunk in the chair",
+        "Seen from the side, your head and back have moved from where they sit when you are "
+        "upright. Slide your hips back, sit tall against the backrest with your ears over "
+        "your shoulders, and bring the screen nearer rather than leaning toward it.",
     ),
     "trunk_flexion": RuleAdvice(
         "leaning far forward",

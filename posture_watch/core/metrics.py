@@ -11,9 +11,9 @@ import math
 from dataclasses import asdict, dataclass
 
 from posture_watch.core.types import Body, Person, Point
+from posture_watch.core.view import is_side_view
 
-# For a side view the shoulders overlap: their width is small next to the head.
-_SIDE_VIEW_SHOULDER_TO_HEAD = 1.1
+__all__ = ["RawMetrics", "is_back_view", "is_side_view", "measure", "visible"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +35,15 @@ class RawMetrics:
     # image height: against the neutral they tell rising shoulders from a dropping head.
     shoulder_line_y: float | None = None
     shoulder_width_h: float | None = None
+    # The head's height and size in the frame (fractions of the image height): with the
+    # camera fixed, a head that sinks or grows against the neutral is a slump or a lean in,
+    # even when the shoulders sink with it and the head-to-shoulder ratios hold.
+    head_height: float | None = None  # front: the nose; side: the ear
+    face_size_h: float | None = None  # front: face-mesh width
+    # Side view: the shoulder-to-hip length (image heights) and how far the ear sits ahead
+    # of the shoulder, in those lengths.
+    torso_h: float | None = None
+    head_forward_torso: float | None = None
     side_view: bool = False
 
     def as_dict(self) -> dict[str, float]:
@@ -76,27 +85,6 @@ def eye_distance_cm(
     return focal * interpupillary_mm / projected / 10.0
 
 
-def is_side_view(body: Body | None, min_visibility: float) -> bool:
-    """True when the shoulders are narrow next to the head, as seen from the side."""
-    if body is None:
-        return False
-    ls = visible(body.left_shoulder, min_visibility)
-    rs = visible(body.right_shoulder, min_visibility)
-    le, re = visible(body.left_ear, min_visibility), visible(body.right_ear, min_visibility)
-    nose = visible(body.nose, min_visibility)
-    if ls is None or rs is None:
-        # One shoulder hidden behind the body and one ear visible: a profile.
-        return (ls is not None or rs is not None) and (le is None) != (re is None)
-    shoulder_width = _dist(ls, rs)
-    if le is not None and re is not None:
-        head = _dist(le, re)
-    elif nose is not None and (le is not None or re is not None):
-        head = 2.0 * _dist(nose, le or re)  # type: ignore[arg-type]
-    else:
-        return False
-    return shoulder_width < _SIDE_VIEW_SHOULDER_TO_HEAD * head
-
-
 def is_back_view(body: Body | None, min_visibility: float, image_width: int) -> bool:
     """True when the shoulders are swapped, as when the person turns their back.
 
@@ -126,7 +114,7 @@ def measure(
     body, face = person.body, person.face
     side = view == "side" or (view == "auto" and is_side_view(body, min_visibility))
     values: dict[str, float | None] = {}
-    if face is not None:
+    if face is not None and not side:  # the face model's angles are for a frontal face
         values["head_pitch_deg"] = face.pitch_deg
         values["head_yaw_deg"] = face.yaw_deg
         values["head_roll_deg"] = face.roll_deg
@@ -136,7 +124,7 @@ def measure(
         )
     if body is not None:
         if side:
-            values.update(_side_metrics(body, min_visibility))
+            values.update(_side_metrics(body, min_visibility, image_height))
         else:
             values.update(_front_metrics(body, face.width_px if face else None, min_visibility,
                                          image_height))
@@ -171,11 +159,16 @@ def _front_metrics(
         out["ear_width_ratio"] = _dist(le, re) / width
     if face_width_px is not None:
         out["face_width_ratio"] = face_width_px / width
+        out["face_size_h"] = face_width_px / max(image_height, 1)
+    if nose is not None:
+        out["head_height"] = nose.y / max(image_height, 1)
     return out
 
 
-def _side_metrics(body: Body, min_visibility: float) -> dict[str, float | None]:
-    """Ear-over-shoulder angle (a craniovertebral-angle proxy) and trunk flexion."""
+def _side_metrics(body: Body, min_visibility: float,
+                  image_height: int) -> dict[str, float | None]:
+    """Ear-over-shoulder angle (a craniovertebral-angle proxy), trunk flexion, and where
+    the head sits: its height in the frame and how far ahead of the shoulder it is."""
     pairs = []
     for ear, shoulder, hip in (
         (body.left_ear, body.left_shoulder, body.left_hip),
@@ -191,6 +184,7 @@ def _side_metrics(body: Body, min_visibility: float) -> dict[str, float | None]:
         "side_ear_shoulder_deg": math.degrees(
             math.atan2(shoulder.y - ear.y, abs(ear.x - shoulder.x))
         ),
+        "head_height": ear.y / max(image_height, 1),
     }
     nose = visible(body.nose, min_visibility)
     if hip is not None and hip.y > shoulder.y:
@@ -201,4 +195,7 @@ def _side_metrics(body: Body, min_visibility: float) -> dict[str, float | None]:
         out["trunk_flexion_deg"] = math.degrees(
             math.atan2(facing * (shoulder.x - hip.x), hip.y - shoulder.y)
         )
+        torso = _dist(shoulder, hip)
+        out["torso_h"] = torso / max(image_height, 1)
+        out["head_forward_torso"] = facing * (ear.x - shoulder.x) / torso
     return out

@@ -62,6 +62,17 @@ def run_loop(
             on_frame(frame)
 
 
+def replay(samples: Iterable[PoseSample], scorer: PostureScorer, engine: ReminderEngine,
+           sinks: list[Sink]) -> None:
+    """Score and remind for samples estimated before (evaluation judges the same landmarks
+    in several ways without running the model again)."""
+    for sample in samples:
+        state = scorer.update(sample)
+        reminders = engine.update(state)
+        for sink in sinks:
+            sink.on_sample(state, reminders)
+
+
 def frames_between(frames: Iterable[Frame], start_s: float, end_s: float) -> Iterator[Frame]:
     """The frames whose time lies in [start_s, end_s]; stops reading after end_s."""
     for frame in frames:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from posture_watch.core import cues
 from posture_watch.core.calibration import Baseline
 from posture_watch.core.settings import SmoothingConfig, ThresholdsConfig
 from posture_watch.core.types import Level, RuleResult
@@ -25,6 +26,10 @@ Extract = Callable[[Values, Baseline | None], float | None]
 # camera sits (under a laptop screen, on top of a monitor) tilts an upright head by up to
 # about this much; the pitch rules allow for it until the user's neutral is known.
 NO_BASELINE_PITCH_SLACK_DEG = 15.0
+# The combined slump judgment, in cue bands (core.cues); its hysteresis in the same unit.
+SLUMP_CAUTION_BANDS = 1.0
+SLUMP_POOR_BANDS = 2.0
+SLUMP_HYSTERESIS_BANDS = 0.25
 
 
 def _delta(key: str, sign: float = 1.0, absolute: bool = False, slack: float = 0.0) -> Extract:
@@ -105,15 +110,17 @@ def _unless_baseline(key: str, extract: Extract) -> Extract:
     return guarded
 
 
-def _drop_from_baseline(key: str) -> Extract:
-    """How far a value fell below its neutral (positive when lower); needs a baseline."""
+def _slump(view: str) -> Extract:
+    """The slump cues of one view weighed together (core.cues), in bands: 1 is caution.
+
+    Needs a baseline from that view; with a two-pose calibration, the user's own boundary.
+    """
 
     def extract(values: Values, baseline: Baseline | None) -> float | None:
-        value = values.get(key)
-        ref = baseline.get(key) if baseline else None
-        if value is None or ref is None:
+        if baseline is None or baseline.view != view:
             return None
-        return ref - value
+        return cues.combine(cues.evidence(values, baseline.metrics, baseline.cue_noise, view,
+                                          baseline.slump).values())
 
     return extract
 
@@ -141,41 +148,48 @@ class Rule:
     # How long the rule must be past its caution threshold before it counts: a movement
     # (turning to look at someone) is not a posture.
     hold: Callable[[ThresholdsConfig], float] = lambda t: 0.0
+    # The calibrated metric whose spread widens the caution band of a relative rule, so
+    # that the user's own landmark jitter cannot cross it.
+    noise_key: str | None = None
 
 
 def _rules() -> tuple[Rule, ...]:
     return (
         Rule("neck_flexion", _delta("head_pitch_deg", slack=NO_BASELINE_PITCH_SLACK_DEG),
-             lambda t: t.neck_flexion_caution_deg, lambda t: t.neck_flexion_poor_deg, True, "deg"),
+             lambda t: t.neck_flexion_caution_deg, lambda t: t.neck_flexion_poor_deg, True, "deg",
+             noise_key="head_pitch_deg"),
         Rule("neck_extension",
              _delta("head_pitch_deg", sign=-1.0, slack=NO_BASELINE_PITCH_SLACK_DEG),
              lambda t: t.neck_extension_caution_deg, lambda t: t.neck_extension_poor_deg,
-             True, "deg"),
+             True, "deg", noise_key="head_pitch_deg"),
         Rule("head_roll", _delta("head_roll_deg", absolute=True),
-             lambda t: t.head_roll_caution_deg, lambda t: t.head_roll_poor_deg, True, "deg"),
+             lambda t: t.head_roll_caution_deg, lambda t: t.head_roll_poor_deg, True, "deg",
+             noise_key="head_roll_deg"),
         Rule("head_yaw", _delta("head_yaw_deg", absolute=True),
              lambda t: t.head_yaw_caution_deg, lambda t: t.head_yaw_poor_deg, True, "deg",
-             hold=lambda t: t.head_yaw_hold_s),
+             hold=lambda t: t.head_yaw_hold_s, noise_key="head_yaw_deg"),
         Rule("shoulder_tilt", _delta("shoulder_tilt_deg", absolute=True),
              lambda t: t.shoulder_tilt_caution_deg, lambda t: t.shoulder_tilt_poor_deg,
-             True, "deg"),
+             True, "deg", noise_key="shoulder_tilt_deg"),
         Rule("shrug", _gap_percent("shrug_ratio", closure_from_shoulders=True),
              lambda t: t.shrug_caution_pct, lambda t: t.shrug_poor_pct, False, "%"),
-        Rule("slouch", _gap_percent("slouch_ratio", closure_from_shoulders=False),
-             lambda t: t.slouch_caution_pct, lambda t: t.slouch_poor_pct, False, "%"),
+        # The slump cues of the view, weighed together (core.cues): 1 band is caution, 2
+        # poor; with a two-pose calibration 1 is the midpoint to the user's slump, 2 the slump.
+        Rule("slouch", _slump("front"), lambda t: SLUMP_CAUTION_BANDS,
+             lambda t: SLUMP_POOR_BANDS, True, "bands"),
         Rule("forward_head", _percent_of_baseline("face_width_ratio", "ear_width_ratio"),
              lambda t: t.forward_head_caution_pct, lambda t: t.forward_head_poor_pct, True, "%"),
         # Side view. Our ear-over-shoulder angle uses the shoulder joint, not C7, so it reads
-        # higher than a clinical craniovertebral angle: with a side-view neutral we judge its
-        # drop from that neutral; without one, the published absolute bands.
+        # higher than a clinical craniovertebral angle: the published absolute bands are used
+        # only until a side-view neutral is known; then the side slump cues take over.
         Rule("side_ear_shoulder",
              _unless_baseline("side_ear_shoulder_deg", _absolute("side_ear_shoulder_deg")),
              lambda t: t.side_ear_shoulder_caution_deg, lambda t: t.side_ear_shoulder_poor_deg,
              False, "deg"),
-        Rule("side_head_forward", _drop_from_baseline("side_ear_shoulder_deg"),
-             lambda t: t.side_head_forward_caution_deg, lambda t: t.side_head_forward_poor_deg,
-             True, "deg"),
-        Rule("trunk_flexion", _delta("trunk_flexion_deg", absolute=True),
+        Rule("side_slouch", _slump("side"), lambda t: SLUMP_CAUTION_BANDS,
+             lambda t: SLUMP_POOR_BANDS, True, "bands"),
+        Rule("trunk_flexion",
+             _unless_baseline("trunk_flexion_deg", _absolute("trunk_flexion_deg", absolute=True)),
              lambda t: t.trunk_flexion_caution_deg, lambda t: t.trunk_flexion_poor_deg,
              True, "deg"),
         # Screen distance is a workstation set-up matter, not a posture: it is reported
@@ -196,10 +210,19 @@ POSTURE_RULES = frozenset(rule.name for rule in RULES if rule.posture)
 
 
 def _level_with_hysteresis(
-    value: float, caution: float, poor: float, current: Level, margin: float
+    value: float, caution: float, poor: float, current: Level, margin: float,
+    inclusive: bool = False,
 ) -> Level:
-    """Level for a higher-is-worse value; leaving a level needs `margin` past its threshold."""
-    entering = Level.POOR if value > poor else Level.CAUTION if value > caution else Level.GOOD
+    """Level for a higher-is-worse value; leaving a level needs `margin` past its threshold.
+
+    With `inclusive`, a value on a threshold is past it: the slump's bands are positions
+    (the midpoint to the user's own slump is 1, the slump itself 2), and the slump the user
+    showed is poor, not caution.
+    """
+    def past(threshold: float) -> bool:
+        return value >= threshold if inclusive else value > threshold
+
+    entering = Level.POOR if past(poor) else Level.CAUTION if past(caution) else Level.GOOD
     if _ORDER[entering] >= _ORDER[current]:
         return entering
     if current is Level.POOR and value > poor - margin:
@@ -240,12 +263,12 @@ class RuleBook:
                 self._levels.pop(rule.name, None)
                 self._since.pop(rule.name, None)
                 continue
-            caution, poor = rule.caution(self._thresholds), rule.poor(self._thresholds)
-            margin = self._smoothing.hysteresis_pct if rule.unit in ("%", "cm") \
-                else self._smoothing.hysteresis_deg
+            caution, poor = _noise_aware(rule, self._thresholds, baseline)
+            margin = self._margin(rule.unit)
             current = self._levels.get(rule.name, Level.GOOD)
             if rule.higher_is_worse:
-                level = _level_with_hysteresis(value, caution, poor, current, margin)
+                level = _level_with_hysteresis(value, caution, poor, current, margin,
+                                               inclusive=rule.unit == "bands")
             else:
                 level = _level_with_hysteresis(-value, -caution, -poor, current, margin)
             if _ORDER[level] > _ORDER[rule.worst]:
@@ -254,6 +277,12 @@ class RuleBook:
             results.append(RuleResult(rule.name, self._held(rule, level, t_s), round(value, 2),
                                       rule.unit))
         return results
+
+    def _margin(self, unit: str) -> float:
+        if unit == "bands":
+            return SLUMP_HYSTERESIS_BANDS
+        return self._smoothing.hysteresis_pct if unit in ("%", "cm") \
+            else self._smoothing.hysteresis_deg
 
     def _held(self, rule: Rule, level: Level, t_s: float | None) -> Level:
         """GOOD until a rule with a hold has been past its threshold for the hold time."""
@@ -265,6 +294,22 @@ class RuleBook:
             return level
         since = self._since.setdefault(rule.name, t_s)
         return level if t_s - since >= hold else Level.GOOD
+
+
+def _noise_aware(rule: Rule, thresholds: ThresholdsConfig,
+                 baseline: Baseline | None) -> tuple[float, float]:
+    """The rule's caution and poor thresholds, moved out past the user's calibrated jitter.
+
+    A relative rule's caution band starts no nearer the neutral than NOISE_BANDS spreads of
+    its metric in calibration; the poor band keeps its distance from the caution band.
+    """
+    caution, poor = rule.caution(thresholds), rule.poor(thresholds)
+    if rule.noise_key is None or baseline is None or baseline.get(rule.noise_key) is None:
+        return caution, poor
+    jitter = cues.NOISE_BANDS * cues.MAD_TO_SD * baseline.spread.get(rule.noise_key, 0.0)
+    if jitter <= caution:
+        return caution, poor
+    return jitter, poor + (jitter - caution)
 
 
 def worst_level(results: list[RuleResult]) -> Level:

@@ -8,9 +8,9 @@ from collections import deque
 
 from posture_watch.core.calibration import AutoCalibrator, Baseline, Observation
 from posture_watch.core.metrics import RawMetrics, is_back_view, measure, visible
-from posture_watch.core.rules import RuleBook, penalty, worst_level
+from posture_watch.core.rules import POSTURE_RULES, RuleBook, penalty, worst_level
 from posture_watch.core.settings import Config
-from posture_watch.core.types import Level, Person, PoseSample, PostureState, State
+from posture_watch.core.types import Body, Level, Person, PoseSample, PostureState, State
 
 _LEVEL_TO_STATE = {Level.GOOD: State.GOOD, Level.CAUTION: State.CAUTION, Level.POOR: State.POOR}
 _STATE_RANK = {State.GOOD: 0, State.CAUTION: 1, State.POOR: 2}
@@ -50,7 +50,8 @@ def select_person(
     With `max_distance` (a fraction of the image), someone farther from the anchor is not
     the user: a colleague passing behind an empty chair must not be scored.
     """
-    candidates = [p for p in people if head_position(p, width, height) is not None]
+    candidates = _without_stray_faces(
+        [p for p in people if head_position(p, width, height) is not None])
     if not candidates:
         return None
     if anchor is None:
@@ -65,6 +66,34 @@ def select_person(
     if max_distance is not None and distance(nearest) > max_distance:
         return None
     return nearest
+
+
+def _without_stray_faces(people: list[Person]) -> list[Person]:
+    """Drop a face the estimator could not pair with a body when it sits on a body's head.
+
+    In profile the face mesh's centre lies well off the pose model's nose, so the same
+    head comes back twice: a body without its face and a face without a body. The body is
+    the one to measure.
+    """
+    heads = [(p.body.nose, _head_size(p.body)) for p in people
+             if p.body is not None and p.body.nose is not None]
+
+    def stray(person: Person) -> bool:
+        face = person.face
+        if person.body is not None or face is None:
+            return False
+        return any(math.dist((face.center.x, face.center.y), (nose.x, nose.y))
+                   <= 2.0 * max(face.width_px, size) for nose, size in heads)
+
+    return [p for p in people if not stray(p)]
+
+
+def _head_size(body: Body) -> float:
+    """The distance from the nose to the farther ear: about half a head's width."""
+    nose = body.nose
+    assert nose is not None
+    ears = [e for e in (body.left_ear, body.right_ear) if e is not None]
+    return max((math.dist((nose.x, nose.y), (e.x, e.y)) for e in ears), default=1.0)
 
 
 def is_person(person: Person, width: int, height: int, min_visibility: float,
@@ -89,11 +118,18 @@ def is_person(person: Person, width: int, height: int, min_visibility: float,
     return max(max(xs) - min(xs), max(ys) - min(ys)) >= min_extent
 
 
-def measure_with_config(person: Person, width: int, height: int, config: Config) -> RawMetrics:
+def measure_with_config(person: Person, width: int, height: int, config: Config,
+                        baseline: Baseline | None = None) -> RawMetrics:
+    """Measure as configured. With a calibration and the view on "auto", the calibrated
+    view holds (the camera is assumed fixed): frontal rules are never judged on a side
+    view, nor side rules on a frontal one, whatever a single sample looks like."""
     cam = config.camera
+    view = cam.view
+    if view == "auto" and baseline is not None:
+        view = baseline.view
     return measure(person, width, height, min_visibility=config.detection.min_visibility,
                    horizontal_fov_deg=cam.horizontal_fov_deg,
-                   interpupillary_mm=cam.interpupillary_mm, view=cam.view)
+                   interpupillary_mm=cam.interpupillary_mm, view=view)
 
 
 class PostureScorer:
@@ -153,13 +189,17 @@ class PostureScorer:
         if self.baseline is None or position is None:
             self._anchor = position or self._anchor
         quality, parts, note = self._quality(sample, person)
-        if not note and person.face is None and self._config.camera.view != "side" \
+        side = self._config.camera.view == "side" or (
+            self._config.camera.view == "auto" and self.baseline is not None
+            and self.baseline.side_view)
+        if not note and person.face is None and not side \
                 and is_back_view(person.body, det.min_visibility, sample.width):
             note = "seen from behind"
         if note:
             # Present, but the posture cannot be judged: never scored, never a reminder.
             return PostureState(t, State.UNKNOWN, None, (), quality, {}, parts, note)
-        raw = measure_with_config(person, sample.width, sample.height, self._config)
+        raw = measure_with_config(person, sample.width, sample.height, self._config,
+                                  self.baseline)
         if self._auto is not None and position is not None:
             learned = self._auto.offer(t, Observation(raw, position))
             if learned is not None:
@@ -168,6 +208,11 @@ class PostureScorer:
         self._history.append(raw)
         values = _median_values(self._history)
         results = self._rules.evaluate(values, self.baseline, t)
+        if not any(r.rule in POSTURE_RULES for r in results):
+            # Seen, but nothing the rules can judge (the shoulders and ears out of view):
+            # calling that good would hide a slump the camera cannot see.
+            return PostureState(t, State.UNKNOWN, None, tuple(results), quality, {}, parts,
+                                "posture not measurable")
         candidate = _LEVEL_TO_STATE[worst_level(results)]
         state = self._debounce(candidate)
         score = round(max(0.0, 100.0 - sum(penalty(r, self._config.thresholds)

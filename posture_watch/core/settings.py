@@ -52,10 +52,10 @@ class CalibrationConfig:
 
 @dataclass(frozen=True)
 class SmoothingConfig:
-    window_samples: int = _num(5, 1, 100)
+    window_samples: int = _num(3, 1, 100)
     hysteresis_deg: float = _num(3.0, 0.0, 20.0)
     hysteresis_pct: float = _num(3.0, 0.0, 20.0)
-    enter_samples: int = _num(3, 1, 100)
+    enter_samples: int = _num(2, 1, 100)
     leave_samples: int = _num(2, 1, 100)
 
 
@@ -74,14 +74,10 @@ class ThresholdsConfig:
     shoulder_tilt_poor_deg: float = _num(10.0, 0.0, 45.0)
     shrug_caution_pct: float = _num(90.0, 10.0, 100.0)
     shrug_poor_pct: float = _num(80.0, 10.0, 100.0)
-    slouch_caution_pct: float = _num(90.0, 10.0, 100.0)
-    slouch_poor_pct: float = _num(80.0, 10.0, 100.0)
     forward_head_caution_pct: float = _num(107.0, 100.0, 300.0)
     forward_head_poor_pct: float = _num(115.0, 100.0, 300.0)
     side_ear_shoulder_caution_deg: float = _num(50.0, 0.0, 90.0)
     side_ear_shoulder_poor_deg: float = _num(45.0, 0.0, 90.0)
-    side_head_forward_caution_deg: float = _num(7.0, 0.0, 90.0)
-    side_head_forward_poor_deg: float = _num(14.0, 0.0, 90.0)
     trunk_flexion_caution_deg: float = _num(20.0, 0.0, 90.0)
     trunk_flexion_poor_deg: float = _num(60.0, 0.0, 90.0)
     distance_near_caution_cm: float = _num(50.0, 10.0, 200.0)

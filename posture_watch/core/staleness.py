@@ -18,12 +18,12 @@ _OFFSETS = {
     "neck_flexion": (15.0, 6.0),  # degrees past neutral
     "neck_extension": (12.0, 6.0),
     "shoulder_tilt": (8.0, 4.0),
-    "slouch": (25.0, 8.0),  # percentage points from 100 % of neutral
-    "shrug": (25.0, 8.0),
+    "slouch": (2.5, 1.0),  # slump cue bands past neutral (core.cues)
+    "side_slouch": (2.5, 1.0),
+    "shrug": (25.0, 8.0),  # percentage points from 100 % of neutral
     "forward_head": (25.0, 8.0),
-    "side_head_forward": (15.0, 6.0),
 }
-_PERCENT_RULES = {"slouch", "shrug", "forward_head"}
+_PERCENT_RULES = {"shrug", "forward_head"}
 
 
 def _offset(rule: str, value: float) -> float:

@@ -11,7 +11,16 @@ from typing import Any
 from posture_watch.core.episodes import MAX_SAMPLE_GAP_S, breaks_the_run, is_episode
 from posture_watch.core.messages import suggestion_for_rule
 from posture_watch.core.rules import POSTURE_RULES
+from posture_watch.core.screen_distance import (
+    DistanceFigures,
+    SetupFinding,
+    figures_from_samples,
+    setup_finding,
+)
+from posture_watch.core.settings import ThresholdsConfig
 from posture_watch.core.types import Level, PostureState, Reminder, State
+
+Run = list[tuple[PostureState, float]]  # consecutive caution/poor samples with their spans
 
 
 @dataclass(frozen=True)
@@ -36,10 +45,16 @@ class Summary:
     percent_of_measured: dict[str, float]  # good / caution / poor, of measured present time
     episodes: list[Episode] = field(default_factory=list)
     rule_seconds: dict[str, float] = field(default_factory=dict)  # time each rule was not good
+    # The posture rule most often not good inside the episodes (poor time weighs double):
+    # advice only for what held, never for a blip.
     main_issue: str | None = None
     suggestion: str | None = None
-    setup_issue: str | None = None  # e.g. screen_too_close
+    main_issue_s: float = 0.0  # time the main issue was not good inside episodes
+    main_issue_episodes: int = 0  # episodes it was part of
+    setup_issue: str | None = None  # e.g. screen_too_close, only when it held
     setup_suggestion: str | None = None
+    setup: SetupFinding | None = None  # how long the set-up finding held
+    distance: DistanceFigures | None = None  # median, time outside the band
     mean_distance_cm: float | None = None
     mean_score: float | None = None
     reminders_by_kind: dict[str, int] = field(default_factory=dict)
@@ -62,21 +77,14 @@ def sample_spans(states: list[PostureState]) -> list[float]:
     return [*gaps, last]
 
 
-def _episodes(states: list[PostureState], spans: list[float]) -> list[Episode]:
+def _episode_runs(states: list[PostureState], spans: list[float]) -> list[Run]:
     """Runs of caution or poor samples long enough to be episodes (core.episodes)."""
-    episodes: list[Episode] = []
-    run: list[tuple[PostureState, float]] = []
+    runs: list[Run] = []
+    run: Run = []
 
     def close_run() -> None:
-        if not run:
-            return
-        start, end = run[0][0].t_s, run[-1][0].t_s + run[-1][1]
-        if is_episode(end - start):
-            worst = "poor" if any(s.state is State.POOR for s, _ in run) else "caution"
-            rules = Counter(r.rule for s, _ in run for r in s.rules
-                            if r.level is not Level.GOOD and r.rule in POSTURE_RULES)
-            main = rules.most_common(1)[0][0] if rules else ""
-            episodes.append(Episode(round(start, 2), round(end, 2), worst, main))
+        if run and is_episode(run[-1][0].t_s + run[-1][1] - run[0][0].t_s):
+            runs.append(list(run))
         run.clear()
 
     for state, span in zip(states, spans, strict=True):
@@ -87,10 +95,44 @@ def _episodes(states: list[PostureState], spans: list[float]) -> list[Episode]:
         else:
             close_run()
     close_run()
-    return episodes
+    return runs
 
 
-def summarize(states: list[PostureState], reminders: list[Reminder]) -> Summary:
+def _not_good_posture(state: PostureState) -> list[tuple[str, Level]]:
+    return [(r.rule, r.level) for r in state.rules
+            if r.level is not Level.GOOD and r.rule in POSTURE_RULES]
+
+
+def _episode(run: Run) -> Episode:
+    start, end = run[0][0].t_s, run[-1][0].t_s + run[-1][1]
+    worst = "poor" if any(s.state is State.POOR for s, _ in run) else "caution"
+    rules = Counter(rule for s, _ in run for rule, _ in _not_good_posture(s))
+    main = rules.most_common(1)[0][0] if rules else ""
+    return Episode(round(start, 2), round(end, 2), worst, main)
+
+
+def _main_issue(runs: list[Run]) -> tuple[str | None, float, int]:
+    """The posture rule with the most time not good inside episodes, poor time weighing
+    double; with its plain time there and the number of episodes it was part of."""
+    weighted: Counter[str] = Counter()
+    plain: Counter[str] = Counter()
+    episodes: Counter[str] = Counter()
+    for run in runs:
+        for rule in {rule for s, _ in run for rule, _ in _not_good_posture(s)}:
+            episodes[rule] += 1
+        for state, span in run:
+            for rule, level in _not_good_posture(state):
+                weighted[rule] += span * (2.0 if level is Level.POOR else 1.0)
+                plain[rule] += span
+    if not weighted:
+        return None, 0.0, 0
+    main = weighted.most_common(1)[0][0]
+    return main, round(plain[main], 2), episodes[main]
+
+
+def summarize(states: list[PostureState], reminders: list[Reminder],
+              thresholds: ThresholdsConfig | None = None) -> Summary:
+    """`thresholds` give the distance band of the set-up findings (the defaults if None)."""
     spans = sample_spans(states)
     by_state: Counter[str] = Counter()
     rule_seconds: Counter[str] = Counter()
@@ -113,10 +155,12 @@ def summarize(states: list[PostureState], reminders: list[Reminder]) -> Summary:
     measured = sum(by_state[s.value] for s in (State.GOOD, State.CAUTION, State.POOR))
     percent = {s.value: round(100.0 * by_state[s.value] / measured, 1) if measured else 0.0
                for s in (State.GOOD, State.CAUTION, State.POOR)}
-    posture = [r for r, _ in rule_seconds.most_common() if r in POSTURE_RULES]
-    setup = [r for r, _ in rule_seconds.most_common() if r not in POSTURE_RULES]
-    main = posture[0] if posture else None
-    setup_issue = setup[0] if setup and rule_seconds[setup[0]] >= 0.5 * measured else None
+    runs = _episode_runs(states, spans)
+    main, main_s, main_episodes = _main_issue(runs)
+    by_time = [(state.t_s, span, state.metrics.get("distance_cm"))
+               for state, span in zip(states, spans, strict=True)]
+    distance = figures_from_samples(by_time, thresholds or ThresholdsConfig())
+    setup = setup_finding(distance)
     duration = sum(spans)
     away = by_state[State.AWAY.value]
     return Summary(
@@ -126,12 +170,16 @@ def summarize(states: list[PostureState], reminders: list[Reminder]) -> Summary:
         unknown_s=round(by_state[State.UNKNOWN.value], 2),
         seconds_by_state={k: round(v, 2) for k, v in by_state.items()},
         percent_of_measured=percent,
-        episodes=_episodes(states, spans),
+        episodes=[_episode(run) for run in runs],
         rule_seconds={k: round(v, 2) for k, v in rule_seconds.most_common()},
         main_issue=main,
         suggestion=suggestion_for_rule(main) if main else None,
-        setup_issue=setup_issue,
-        setup_suggestion=suggestion_for_rule(setup_issue) if setup_issue else None,
+        main_issue_s=main_s,
+        main_issue_episodes=main_episodes,
+        setup_issue=setup.rule if setup else None,
+        setup_suggestion=suggestion_for_rule(setup.rule) if setup else None,
+        setup=setup,
+        distance=distance,
         mean_distance_cm=round(statistics.fmean(distances), 1) if distances else None,
         mean_score=round(statistics.fmean(scores), 1) if scores else None,
         reminders_by_kind=dict(Counter(r.kind.value for r in reminders)),

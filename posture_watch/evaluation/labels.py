@@ -77,6 +77,11 @@ VIDEO_COLUMNS = ("file", "start_s", "end_s", "label")
 STILL_COLUMNS = ("file", "posture_label", "camera_view")
 VIDEOS_CSV = "labels_videos.csv"
 STILLS_CSV = "labels_stills.csv"
+SIDE_STILLS_CSV = "labels_side_stills.csv"
+# The rooms of the s05 side-view desk photos, by the day in their file names (footage
+# README): stills from one room are calibrated together, as one user's fixed camera.
+_ROOM_BY_DAY = {"20241007": "A", "20241008": "A", "20241009": "A", "20241010": "A",
+                "20241013": "C"}
 
 
 @dataclass(frozen=True)
@@ -149,12 +154,14 @@ def find_labelled_clips(paths: list[Path]) -> list[LabelledInput]:
 def read_footage(folder: Path) -> list[LabelledInput]:
     """The shared footage layout: videos (one input per file, rows in file order), then
     stills (one input per still, one endless segment; kneeling stills left out)."""
-    videos, stills = folder / VIDEOS_CSV, folder / STILLS_CSV
-    if not videos.is_file() and not stills.is_file():
+    videos = folder / VIDEOS_CSV
+    stills = [folder / name for name in (STILLS_CSV, SIDE_STILLS_CSV)
+              if (folder / name).is_file()]
+    if not videos.is_file() and not stills:
         raise UserError(f"{_show(folder)}: neither {VIDEOS_CSV} nor {STILLS_CSV} found")
     inputs = _read_videos(folder, videos) if videos.is_file() else []
-    if stills.is_file():
-        inputs.extend(_read_stills(folder, stills))
+    for path in stills:
+        inputs.extend(_read_stills(folder, path))
     return inputs
 
 
@@ -256,7 +263,7 @@ def _read_stills(folder: Path, path: Path) -> list[LabelledInput]:
         if expected is None:
             continue
         view = "side" if row["camera_view"].lower().startswith("side") else "front"
-        group = f"{_still_prefix(row['file'])}-{view}"
+        group = "-".join(filter(None, (_still_prefix(row["file"]), _room(row["file"]), view)))
         segment = Segment(0.0, math.inf, row["posture_label"], expected)
         inputs.append(LabelledInput(still, (segment,), None, None, group, view))
     return inputs
@@ -280,6 +287,14 @@ def _still_prefix(name: str) -> str:
         if "_" in part:
             return part.split("_", 1)[0]
     return Path(name).stem
+
+
+def _room(name: str) -> str:
+    """The room a still was taken in, from the day in its name, if the footage says."""
+    for part in Path(name).stem.split("_"):
+        if part in _ROOM_BY_DAY:
+            return _ROOM_BY_DAY[part]
+    return ""
 
 
 # --- CSV -------------------------------------------------------------------------------

@@ -27,6 +27,14 @@ from posture_watch.core.history_summary import (
     summarize_history,
 )
 from posture_watch.core.messages import format_duration
+from posture_watch.core.screen_distance import (
+    TOO_CLOSE,
+    TOO_FAR,
+    band_text,
+    held_text,
+    median_text,
+)
+from posture_watch.core.settings import ThresholdsConfig
 from posture_watch.errors import UserError
 from posture_watch.history.rows import SampleRow
 from posture_watch.history.store import Store
@@ -131,7 +139,8 @@ def warm_rollups(store: Store, days: int, now: float) -> None:
 
 
 def load_summary(store: Store, since: float, until: float, label: str,
-                 after_presence_s: float, now: float | None = None) -> HistorySummary:
+                 after_presence_s: float, now: float | None = None,
+                 thresholds: ThresholdsConfig | None = None) -> HistorySummary:
     """Read the period, the one before it (same length) and recent discomfort; summarize.
 
     Posture comes from per-day rollups (see day_rollups): the same figures as the rows,
@@ -154,6 +163,7 @@ def load_summary(store: Store, since: float, until: float, label: str,
         **posture,
         discomfort=store.discomfort(min(since, until - CARE_WINDOW_DAYS * 86400.0), until),
         now=now,
+        thresholds=thresholds,
     )
 
 
@@ -179,8 +189,14 @@ def _posture_table(s: HistorySummary) -> Table:
                   f"total {format_duration(ep.total_s)})")
     table.add_row("breaks taken / due", f"{s.breaks_taken} / {s.breaks_due} "
                   f"({s.breaks_natural} on your own, {s.breaks_reminded} after a reminder)")
-    if s.mean_distance_cm is not None:
-        table.add_row("average screen distance", f"{s.mean_distance_cm:.0f} cm")
+    if s.distance is not None:
+        # The median and the time outside the band: what the set-up finding rests on.
+        d = s.distance
+        table.add_row("screen distance (median)", f"{median_text(d)} cm")
+        for rule in (TOO_CLOSE, TOO_FAR):
+            if d.outside_s(rule) > 0:
+                table.add_row(band_text(d, rule), f"{format_duration(d.outside_s(rule))} of "
+                              f"{format_duration(d.measured_s)}")
     for kind, r in sorted(s.reminders.items()):
         table.add_row(f"{kind} reminders", f"{r['count']} ({r['snoozed']} snoozed, "
                       f"{r['dismissed']} dismissed)")
@@ -208,11 +224,14 @@ def print_summary(summary: HistorySummary, console: Console) -> None:
         grid.add_column(vertical="top")
     grid.add_row(*tables)
     console.print(grid)
-    for title, issue in (("Main issue", summary.dominant_issue),
-                         ("Set-up", summary.setup_issue)):
-        if issue:
-            console.print(f"[bold]{title}:[/] {issue.label} ({format_duration(issue.seconds)})."
-                          f" {issue.suggestion}")
+    issue = summary.dominant_issue
+    if issue:
+        console.print(f"[bold]Main issue:[/] {issue.label} (caution or poor for "
+                      f"{format_duration(issue.seconds)}). {issue.suggestion}")
+    if summary.setup_issue and summary.setup:
+        console.print(f"[bold]Set-up:[/] {summary.setup_issue.label}, "
+                      f"{held_text(summary.setup, format_duration)}. "
+                      f"{summary.setup_issue.suggestion}")
     if summary.pacing_advice:
         console.print(f"[bold]Breaks:[/] {summary.breaks_taken} taken of {summary.breaks_due} "
                       f"due. {summary.pacing_advice}")

@@ -121,7 +121,7 @@ def _stop_on_signals(monitor: Monitor) -> dict[int, Any]:
 
 def _print_summary(monitor: Monitor, options: RunOptions) -> None:
     states = list(monitor.states)
-    summary = summarize(states, monitor.reminders)
+    summary = summarize(states, monitor.reminders, monitor.config.thresholds)
     if options.json_lines:
         doc = {"type": "summary", **summary.to_dict(),
                "camera": monitor.camera.status.to_dict()}
