@@ -174,6 +174,13 @@ LOOKING_DOWN = Pose(head_nod=35.0, head_dy=0.05)
 HEAD_TILT = Pose(head_roll=27.0, head_dx=0.02)
 SHOULDER_TILT = Pose(lean=26.0, head_roll=-5.0, skew=-0.06)
 SHRUG = Pose(shrug=0.32)
+# Near the bands (issue 9: every fault above is far past its poor band): a slouch just past
+# the combined slump's caution band (about 1.2 bands, with the face 8-11 % larger, near the
+# forward-head band of 107 %), a head roll in the middle of the caution band (14 degrees),
+# and an upright pose moved a little in every way, which must stay good.
+MILD_SLOUCH = Pose(head_dy=0.09, head_scale=1.03)
+MILD_HEAD_TILT = Pose(head_roll=14.0)
+NEAR_UPRIGHT = Pose(head_roll=5.0, head_dy=0.03, head_scale=1.02)
 AWAY = Pose(pan=1.0)
 
 
@@ -543,6 +550,14 @@ def all_clips() -> list[Clip]:
             "head sinks and comes forward (bigger)",
         ),
         long_session_clip(),
+        posture_clip("mild_slouch_hopper", HOPPER, MILD_SLOUCH, "slouched", 120,
+                     "a slouch just past the caution band"),
+        posture_clip("mild_slouch_astronaut", ASTRONAUT, MILD_SLOUCH, "slouched", 121,
+                     "a slouch just past the caution band"),
+        posture_clip("mild_head_tilt_hopper", HOPPER, MILD_HEAD_TILT, "head_tilt", 122,
+                     "head rolled 14 degrees, inside the caution band"),
+        posture_clip("near_upright_astronaut", ASTRONAUT, NEAR_UPRIGHT, "upright", 123,
+                     "upright, moved a little in every way, below every band"),
     ]
 
 
