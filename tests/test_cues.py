@@ -18,7 +18,6 @@ from posture_watch.core.cues import (
     deviations,
     evidence,
     separations,
-    two_pose_position,
     usable_weights,
 )
 
@@ -229,12 +228,10 @@ def test_usable_weights_drop_cues_under_the_minimum_separation() -> None:
     assert usable_weights({"gap": 0.2}) == {}
 
 
-# -- two-pose position --------------------------------------------------------------------
+# -- two-pose bands -----------------------------------------------------------------------
 
-# The user's own slump: the gap closed 30 %, the head sank 0.12 shoulder widths; the gap
-# told the poses apart better (weight 4 against 2).
+# The user's own slump: the gap closed 30 %, the head sank 0.12 shoulder widths.
 SLUMP = {"gap": 0.3, "head_sink": 0.12}
-WEIGHTS = {"gap": 4.0, "head_sink": 2.0}
 
 
 def part_way(f: float) -> dict[str, float]:
@@ -242,31 +239,24 @@ def part_way(f: float) -> dict[str, float]:
     return front(slouch_ratio=0.4 * (1 - 0.3 * f), head_height=0.4 + 0.5 * 0.12 * f)
 
 
-@pytest.mark.parametrize(("f", "position"), [
+@pytest.mark.parametrize(("f", "bands"), [
     (0.0, 0.0),  # upright
+    (0.25, 0.5),
     (0.5, 1.0),  # the midpoint: one band, the caution threshold
     (1.0, 2.0),  # the user's slump: two bands, the poor threshold
-    (0.25, 0.5),
-    (1.25, 2.5),
-    (3.0, 3.0),  # far past the slump: clipped at 1.5 slumps, doubled
-    (-3.0, -1.0),  # far the other way: clipped at -0.5
+    (3.0, MAX_EVIDENCE),  # far past the slump: clipped
 ])
-def test_two_pose_position(f: float, position: float) -> None:
-    assert two_pose_position(part_way(f), FRONT, "front", SLUMP, WEIGHTS) == \
-        pytest.approx(position)
+def test_two_pose_bands_put_the_midpoint_at_one_band_and_the_slump_at_two(
+        f: float, bands: float) -> None:
+    got = evidence(part_way(f), FRONT, {}, "front", SLUMP)
+    assert got["gap"] == pytest.approx(bands)
+    assert got["head_sink"] == pytest.approx(bands)
 
 
-def test_two_pose_position_weighs_the_cues_that_separated_the_poses() -> None:
-    # The gap at the slump (1) and the head still upright (0): (4 x 1 + 2 x 0) / 6, doubled.
-    values = front(slouch_ratio=0.28)
-    assert two_pose_position(values, FRONT, "front", SLUMP, WEIGHTS) == pytest.approx(4 / 3)
-    # Cues without weight, without a slump or with a zero slump are ignored.
-    assert two_pose_position(values, FRONT, "front", SLUMP, {"gap": 4.0}) == \
-        pytest.approx(2.0)
-    assert two_pose_position(values, FRONT, "front", {"gap": 0.3, "head_sink": 0.0},
-                             WEIGHTS) == pytest.approx(2.0)
-    assert two_pose_position(values, FRONT, "front", SLUMP, {}) is None
-    # Nothing measured that the weights know: no position.
-    assert two_pose_position({"face_size_h": 0.3}, FRONT, "front", SLUMP, WEIGHTS) is None
-    # The side cues are not read for a frontal calibration.
-    assert two_pose_position(values, FRONT, "side", SLUMP, WEIGHTS) is None
+def test_two_pose_bands_stay_outside_the_jitter_and_unlearned_cues_keep_their_unit() -> None:
+    by_name = {c.name: c for c in CUES}
+    # Half the slump would be 0.15, inside 3 spreads of 0.1: the jitter wins.
+    assert band(by_name["gap"], {"gap": 0.1}, SLUMP) == pytest.approx(0.3)
+    assert band(by_name["gap"], {}, SLUMP) == pytest.approx(0.15)
+    # A cue the two poses did not separate keeps its one-pose unit.
+    assert band(by_name["head_growth"], {}, SLUMP) == pytest.approx(by_name["head_growth"].unit)

@@ -51,7 +51,8 @@ class Baseline:
     source: str = ""
     side_view: bool = False
     # Each slump cue's spread over the calibration samples (core.cues), and with a two-pose
-    # calibration the user's own slump: each cue's deviation in it and its weight.
+    # calibration the user's own slump: each cue's deviation in it, and how far apart the
+    # two poses were on it (in pooled spreads, capped; the cues that told them apart).
     cue_noise: Mapping[str, float] = field(default_factory=dict)
     slump: Mapping[str, float] = field(default_factory=dict)
     slump_weights: Mapping[str, float] = field(default_factory=dict)

@@ -16,10 +16,11 @@ That gives the cue's evidence (1 = one band toward a slump). The judgment is the
 two strongest pieces of evidence, so one cue past its band needs a second one leaning the
 same way; a cue alone decides only at two bands or more (see `combine`).
 
-Two-pose calibration replaces the unit by what the user showed: each cue's deviation is
-placed between the upright pose (0) and the user's own slump (1), the cues are weighted by
-how well they separated the two poses (their separation in units of their pooled spread),
-and the weighted position is doubled onto the same scale, so the midpoint is one band.
+Two-pose calibration replaces the unit by what the user showed: each cue that separated the
+upright pose from the user's own slump by MIN_SEPARATION pooled spreads gets its band at
+the midpoint between them (so the midpoint is one band, caution, and the slump two bands,
+poor); the cues that did not keep their unit, and no band comes within NOISE_BANDS spreads
+of the calibrated jitter.
 
 Heights in the frame assume the camera did not move since calibration; the stale-calibration
 notice warns when the head's place in the frame drifts far from the calibrated one.
@@ -227,23 +228,6 @@ def separations(upright: Mapping[str, float], slumped_median: Mapping[str, float
                               + slumped_noise.get(name, 0.0) ** 2) / 2) ** 0.5)
         out[name] = (slumped - upright.get(name, 0.0)) / pooled
     return out
-
-
-def two_pose_position(values: Values, neutral: Values, view: str,
-                      slump: Mapping[str, float], weights: Mapping[str, float]) -> float | None:
-    """Where the sample lies between the upright pose (0) and the user's slump (1), over
-    the cues that separated the two, weighted by how well; doubled, so 1 is the midpoint."""
-    total = weight_sum = 0.0
-    for name, value in deviations(values, neutral, view).items():
-        weight, toward = weights.get(name, 0.0), slump.get(name)
-        if weight <= 0 or toward is None or abs(toward) < 1e-9:
-            continue
-        position = min(MAX_EVIDENCE / 2, max(MIN_EVIDENCE / 2, value / toward))
-        total += weight * position
-        weight_sum += weight
-    if weight_sum <= 0:
-        return None
-    return 2.0 * total / weight_sum
 
 
 def usable_weights(separation: Mapping[str, float]) -> dict[str, float]:
