@@ -21,6 +21,7 @@ from itertools import pairwise
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pytest
 
 from posture_watch.analysis.analyze import CalibrationChoice, analyze_path
@@ -419,6 +420,7 @@ def test_calibration_from_the_camera_saves_a_profile_run_can_use(
     assert "camera" in profile["source"]
     code, out, err, _ = run_until_stopped(tmp_path, endless_upright_clip, "--profile", "desk")
     assert code == 0 and "no --profile given" not in err
+    assert "camera seems to have moved" not in err  # a still camera, a swaying person
     states = [json.loads(line) for line in out.splitlines()]
     assert {s["state"] for s in states if s["type"] == "sample"} <= {"good", "unknown"}
 
@@ -495,3 +497,52 @@ def test_commands_are_answered_while_the_camera_is_missing(model_paths: ModelPat
     assert [len(gap.retries_s)] == retries_when_stopped
     assert gap.end_s is not None and gap.end_s >= gap.retries_s[-1]
     assert all(s.t_s < gap.start_s for s in monitor.states)
+
+
+# -- a camera moved during the run ----------------------------------------------------------
+
+CAMERA_MOVES_AT_S = 6.0
+
+
+def moved_camera_clip(folder: Path) -> Path:
+    """upright_hopper as seen by a camera knocked 6 % of the picture down at 6 s."""
+    source = cv2.VideoCapture(str(UPRIGHT))
+    fps = source.get(cv2.CAP_PROP_FPS)
+    path = folder / "moved_camera.mp4"
+    writer = None
+    index = 0
+    while True:
+        ok, image = source.read()
+        if not ok:
+            break
+        height, width = image.shape[:2]
+        if writer is None:
+            writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps,
+                                     (width, height))
+        if index / fps >= CAMERA_MOVES_AT_S:
+            shift = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.06 * height]]
+            image = cv2.warpAffine(image, np.float32(shift), (width, height),
+                                   borderMode=cv2.BORDER_REPLICATE)
+        writer.write(image)
+        index += 1
+    source.release()
+    assert writer is not None
+    writer.release()
+    return path
+
+
+def test_a_camera_moved_during_the_run_is_noticed_once(tmp_path: Path) -> None:
+    clip = moved_camera_clip(tmp_path)
+    proc = start_run(tmp_path, clip)
+    try:
+        wait_until_running(tmp_path, proc)
+        wait_for(lambda: "camera seems to have moved" in proc.stderr(),
+                 "the moved-camera notice", proc=proc)
+        # Printed while its sample was being estimated, after the earlier samples' lines.
+        assert max(proc.sample_times()) >= CAMERA_MOVES_AT_S
+        assert control(tmp_path, "stop").returncode == 0
+        _, err = proc.communicate(timeout=HANG_GUARD_S)
+    finally:
+        proc.stop_if_running()
+    assert err.count("camera seems to have moved") == 1
+    assert "about 6 % of the picture" in err

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from posture_watch.analysis.analyze import Analysis
 from posture_watch.config import load_config
-from posture_watch.core.calibration import Baseline, add_slump, build_baseline
+from posture_watch.core.calibration import Baseline, Observation, add_slump, build_baseline
 from posture_watch.core.evaluation import BAD_STATES, ClipScore, Overall, combine, score_clip
 from posture_watch.core.peer_rule import peer_reference, peer_state
 from posture_watch.core.pipeline import Recorder, observe, replay
@@ -145,13 +145,10 @@ def calibrate_group(stills: list[LabelledInput], config: Config,
     return StillCalibration(baseline, peer_reference(settled), tuple(s.path for s in used))
 
 
-def _observations(samples: list[PoseSample], config: Config) -> list:
-    found = []
-    for sample in samples:
-        obs = observe(sample, config, None)
-        if obs is not None:
-            found.append(obs)
-    return found
+def _observations(samples: list[PoseSample], config: Config) -> list[Observation]:
+    """The user's calibration observations in a still's samples (the largest person)."""
+    return [obs for obs in (observe(sample, config, None) for sample in samples)
+            if obs is not None]
 
 
 def judge(samples: list[PoseSample], config: Config,

@@ -24,9 +24,10 @@ from posture_watch.core.reminders import ReminderEngine
 from posture_watch.core.scoring import PostureScorer
 from posture_watch.core.settings import Config
 from posture_watch.core.staleness import StaleCalibrationWatch
-from posture_watch.core.types import PostureState, Reminder, State
+from posture_watch.core.types import Frame, PoseSample, PostureState, Reminder, State
 from posture_watch.errors import UserError
 from posture_watch.vision.camera import CameraSource
+from posture_watch.vision.scene_shift import SceneShiftWatch
 
 # The exit summary covers at most this many recent samples (8 hours at 2 Hz).
 _SUMMARY_SAMPLES = 8 * 3600 * 2
@@ -81,6 +82,7 @@ class Monitor:
         self._pause_until: float | None = None
         self._last: PostureState | None = None
         self._staleness = StaleCalibrationWatch()
+        self._scene = SceneShiftWatch()
         self.notes: list[str] = []  # one-off messages, e.g. a calibration that looks stale
         self.snapshot: dict[str, Any] = {}
 
@@ -171,12 +173,24 @@ class Monitor:
                       file=self._out, flush=True)
         note = self._staleness.update(state)
         if note is not None:
-            self.notes.append(note)
-            print(f"posture-watch: {note}", file=sys.stderr, flush=True)
-            self._notify_text("Calibration looks out of date", note)
+            self._say("Calibration looks out of date", note)
         self.camera.rate_hz = self._rate_for(state)
         self.camera.status.rate_hz = self.camera.rate_hz
         self._tick()
+
+    def _say(self, title: str, note: str) -> None:
+        """A one-off message: kept, on stderr, and as a desktop notice."""
+        self.notes.append(note)
+        print(f"posture-watch: {note}", file=sys.stderr, flush=True)
+        self._notify_text(title, note)
+
+    def _estimate(self, frame: Frame) -> PoseSample:
+        """The estimator, with the moved-camera watch looking at the same frame."""
+        sample = self.estimator.estimate(frame)
+        note = self._scene.update(frame, sample)
+        if note is not None:
+            self._say("The camera moved", note)
+        return sample
 
     def _emit(self, doc: dict[str, Any]) -> None:
         self._out.write(json.dumps(doc) + "\n")
@@ -197,5 +211,12 @@ class Monitor:
     def run(self) -> None:
         sinks: list[Sink] = [*self._extra_sinks, self]
         self._update_snapshot()
-        run_loop(self.camera.frames(self.stop, on_tick=self._tick), self.estimator,
+        run_loop(self.camera.frames(self.stop, on_tick=self._tick), _Estimating(self._estimate),
                  self.scorer, self.engine, sinks)
+
+
+@dataclass(frozen=True)
+class _Estimating:
+    """An Estimator made of a function (the monitor's estimate-and-watch step)."""
+
+    estimate: Callable[[Frame], PoseSample]
