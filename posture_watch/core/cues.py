@@ -70,17 +70,40 @@ def _closure(key: str) -> Deviation:
     return deviation
 
 
+def shoulder_rise(values: Values, neutral: Values) -> float | None:
+    """How far the shoulder line rose in the image since the neutral, in shoulder widths."""
+    line, ref, width = (values.get("shoulder_line_y"), neutral.get("shoulder_line_y"),
+                        values.get("shoulder_width_h"))
+    if line is None or ref is None or not width:
+        return None
+    return (ref - line) / width
+
+
+def gap_closure(values: Values, neutral: Values,
+                key: str) -> tuple[float, float | None] | None:
+    """How much a head-above-shoulders gap (`key`) closed since the neutral, in its own
+    units, and how much of that the shoulders rising in the frame explain (None when there
+    is nothing to split: no position data, or the gap did not close). The gap closes when
+    the shoulders rise (a shrug) or when the head drops (a slump); with the camera still,
+    the rise tells the two apart."""
+    value, ref = values.get(key), neutral.get(key)
+    if value is None or ref is None or ref <= 1e-6:
+        return None
+    closure = ref - value
+    rise = shoulder_rise(values, neutral)
+    if rise is None or closure <= 0:
+        return closure, None
+    return closure, min(max(rise, 0.0), closure)
+
+
 def _gap_closure_by_the_head(values: Values, neutral: Values) -> float | None:
     """How much of the nose-to-shoulder gap closed (fraction of the neutral gap), less the
     part explained by the shoulders rising in the frame: that part is a shrug, not a slump."""
-    closure = _closure("slouch_ratio")(values, neutral)
-    line, ref, width = (values.get("shoulder_line_y"), neutral.get("shoulder_line_y"),
-                        values.get("shoulder_width_h"))
-    gap = neutral.get("slouch_ratio")
-    if closure is None or line is None or ref is None or not width or not gap:
-        return closure
-    rise = max(0.0, (ref - line) / width) / gap  # as a fraction of the neutral gap
-    return closure - min(rise, max(closure, 0.0))
+    split = gap_closure(values, neutral, "slouch_ratio")
+    if split is None:
+        return None
+    closure, from_shoulders = split
+    return (closure - (from_shoulders or 0.0)) / neutral["slouch_ratio"]
 
 
 def _growth(key: str) -> Deviation:
@@ -155,25 +178,27 @@ def deviations(values: Values, neutral: Values, view: str) -> dict[str, float]:
     return out
 
 
-def spread(samples: Iterable[Values], neutral: Values, view: str) -> dict[str, float]:
-    """Each cue's spread (a standard deviation, from the MAD) over calibration samples."""
+def _columns(samples: Iterable[Values], neutral: Values, view: str) -> dict[str, list[float]]:
+    """Each cue's deviations over the samples that measured it."""
     columns: dict[str, list[float]] = {}
     for values in samples:
         for name, value in deviations(values, neutral, view).items():
             columns.setdefault(name, []).append(value)
+    return columns
+
+
+def spread(samples: Iterable[Values], neutral: Values, view: str) -> dict[str, float]:
+    """Each cue's spread (a standard deviation, from the MAD) over calibration samples."""
     out = {}
-    for name, column in columns.items():
+    for name, column in _columns(samples, neutral, view).items():
         centre = statistics.median(column)
         out[name] = MAD_TO_SD * statistics.median(abs(v - centre) for v in column)
     return out
 
 
 def medians(samples: Iterable[Values], neutral: Values, view: str) -> dict[str, float]:
-    columns: dict[str, list[float]] = {}
-    for values in samples:
-        for name, value in deviations(values, neutral, view).items():
-            columns.setdefault(name, []).append(value)
-    return {name: statistics.median(column) for name, column in columns.items()}
+    return {name: statistics.median(column)
+            for name, column in _columns(samples, neutral, view).items()}
 
 
 def band(cue: Cue, noise: Mapping[str, float],

@@ -28,9 +28,11 @@ import enum
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from posture_watch.core.types import PostureState, Reminder, ReminderKind, State
+
+T = TypeVar("T")
 
 STATES: tuple[str, ...] = tuple(s.value for s in State)
 BAD_STATES = frozenset({State.CAUTION.value, State.POOR.value})
@@ -331,11 +333,11 @@ def _assign(
                 group.append(sample)
                 break
     if last_fraction is not None:
-        groups = [_last_part(g, last_fraction) for g in groups]
+        groups = [last_part(g, last_fraction) for g in groups]
     return list(zip(segments, groups, strict=True))
 
 
-def _last_part(samples: list[PostureState], fraction: float) -> list[PostureState]:
+def last_part(samples: list[T], fraction: float) -> list[T]:
     """The final `fraction` of the samples, rounded up so one sample is still judged."""
     keep = math.ceil(len(samples) * fraction - 1e-9)  # 25 * 0.28 is 7.000000000000001
     return samples[len(samples) - keep :]

@@ -65,36 +65,20 @@ def _percent_of_baseline(*keys: str) -> Extract:
     return extract
 
 
-def _shoulder_rise(values: Values, baseline: Baseline) -> float | None:
-    """How far the shoulder line rose in the image since the neutral, in shoulder widths."""
-    line, ref, width = (values.get("shoulder_line_y"), baseline.get("shoulder_line_y"),
-                        values.get("shoulder_width_h"))
-    if line is None or ref is None or not width:
-        return None
-    return (ref - line) / width
-
-
-def _gap_percent(key: str, closure_from_shoulders: bool) -> Extract:
-    """A head-above-shoulders gap as % of neutral, counting only one cause of its closing.
-
-    The gap closes when the shoulders rise (a shrug) or when the head drops (a slouch).
-    With the camera still, the shoulder line's rise in the image tells the two apart: the
-    shrug rule counts the part of the closing that the rise explains, the slouch rule the
-    rest. Without position data the whole closing counts for both.
-    """
+def _shrug_percent(key: str) -> Extract:
+    """A head-above-shoulders gap as % of neutral, closed only by as much as the shoulders
+    rising explains (the rest is the head dropping: the slump cues' business). Without
+    position data the whole closing counts."""
 
     def extract(values: Values, baseline: Baseline | None) -> float | None:
         if baseline is None:
             return None
-        value, ref = values.get(key), baseline.get(key)
-        if value is None or ref is None or ref <= 1e-6:
+        split = cues.gap_closure(values, baseline.metrics, key)
+        if split is None:
             return None
-        closure = ref - value
-        rise = _shoulder_rise(values, baseline)
-        if rise is not None and closure > 0:
-            from_shoulders = min(max(rise, 0.0), closure)
-            closure = from_shoulders if closure_from_shoulders else closure - from_shoulders
-        return 100.0 * (ref - closure) / ref
+        closure, from_shoulders = split
+        ref = baseline.metrics[key]
+        return 100.0 * (ref - (closure if from_shoulders is None else from_shoulders)) / ref
 
     return extract
 
@@ -171,7 +155,7 @@ def _rules() -> tuple[Rule, ...]:
         Rule("shoulder_tilt", _delta("shoulder_tilt_deg", absolute=True),
              lambda t: t.shoulder_tilt_caution_deg, lambda t: t.shoulder_tilt_poor_deg,
              True, "deg", noise_key="shoulder_tilt_deg"),
-        Rule("shrug", _gap_percent("shrug_ratio", closure_from_shoulders=True),
+        Rule("shrug", _shrug_percent("shrug_ratio"),
              lambda t: t.shrug_caution_pct, lambda t: t.shrug_poor_pct, False, "%"),
         # The slump cues of the view, weighed together (core.cues): 1 band is caution, 2
         # poor; with a two-pose calibration 1 is the midpoint to the user's slump, 2 the slump.

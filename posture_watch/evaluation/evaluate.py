@@ -15,7 +15,6 @@ has settled.
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +22,14 @@ from pathlib import Path
 from posture_watch.analysis.analyze import Analysis
 from posture_watch.config import load_config
 from posture_watch.core.calibration import Baseline, Observation, add_slump, build_baseline
-from posture_watch.core.evaluation import BAD_STATES, ClipScore, Overall, combine, score_clip
+from posture_watch.core.evaluation import (
+    BAD_STATES,
+    ClipScore,
+    Overall,
+    combine,
+    last_part,
+    score_clip,
+)
 from posture_watch.core.peer_rule import peer_reference, peer_state
 from posture_watch.core.pipeline import Recorder, observe, replay
 from posture_watch.core.reminders import ReminderEngine
@@ -101,8 +107,7 @@ def estimate(path: Path, config: Config, models: ModelPaths) -> Estimated:
 
 def _settled(samples: list[PoseSample]) -> list[PoseSample]:
     """A still's samples once the model's tracking has settled: the judged last part."""
-    keep = math.ceil(len(samples) * STILL_JUDGED_FRACTION)
-    return samples[len(samples) - keep:]
+    return last_part(samples, STILL_JUDGED_FRACTION)
 
 
 def calibration_count(available: int) -> int:

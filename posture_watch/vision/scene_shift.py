@@ -16,7 +16,7 @@ import math
 import cv2
 import numpy as np
 
-from posture_watch.core.types import Frame, Point, PoseSample
+from posture_watch.core.types import Frame, Person, Point, PoseSample
 
 THUMB_WIDTH = 160
 # A shift of this much of the frame, measured with at least this phase-correlation
@@ -89,8 +89,8 @@ def background_thumbnail(image: object, sample: PoseSample) -> np.ndarray | None
     return thumb
 
 
-def _points(person: object) -> list[Point]:
-    body, face = getattr(person, "body", None), getattr(person, "face", None)
+def _points(person: Person) -> list[Point]:
+    body, face = person.body, person.face
     points: list[Point] = []
     if body is not None:
         points += [p for p in (body.nose, body.left_ear, body.right_ear, body.left_shoulder,
