@@ -78,6 +78,9 @@ def _parser() -> argparse.ArgumentParser:
     calibrate.add_argument("--seconds", type=float, default=10.0,
                            help="how long to capture from the camera (default 10)")
     calibrate.add_argument("--countdown", type=int, default=3, help=argparse.SUPPRESS)
+    calibrate.add_argument("--window", action="store_true",
+                           help="camera: a window with the live picture and the landmarks "
+                                "guides you (needs a display)")
     calibrate.add_argument("--save", required=True, metavar="NAME",
                            help="profile name (e.g. laptop, desk, standing)")
 
@@ -114,6 +117,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="show a window with the landmarks, state and score")
     run.add_argument("--rate", type=float, metavar="HZ",
                      help="a fixed sampling rate instead of the adaptive one")
+    run.add_argument("--no-tray", action="store_true",
+                     help="no tray icon, break screen or nudge (as [desktop] tray = false)")
     run.add_argument("--inject-camera-fault", metavar="AFTER_S:DOWN_S",
                      help=argparse.SUPPRESS)  # test aid: the camera fails, then comes back
 
@@ -127,6 +132,11 @@ def _parser() -> argparse.ArgumentParser:
     snooze.add_argument("duration", nargs="?", metavar="DURATION",
                         help="e.g. 15m (default: reminders.snooze_default_s)")
     sub.add_parser("stop", help="stop the running monitor")
+    sub.add_parser("break", help="take a movement break now (opens the break screen)")
+    postpone = sub.add_parser("postpone", help="put the next movement break off")
+    postpone.add_argument("duration", nargs="?", metavar="DURATION",
+                          help="e.g. 10m (default: desktop.postpone_s)")
+    sub.add_parser("skip", help="skip the movement break that is due (not counted)")
     autostart = sub.add_parser("autostart", help="start the monitor when you log in")
     autostart.add_argument("action", choices=("install", "remove"))
     autostart.add_argument("--kind", choices=("auto", "xdg", "systemd", "launchd"),
@@ -191,7 +201,8 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "analyze": analysis.analyze, "calibrate": analysis.calibrate,
     "evaluate": analysis.evaluate, "models": analysis.models,
     "run": live.run, "status": live.control, "pause": live.control, "resume": live.control,
-    "snooze": live.control, "stop": live.control, "autostart": live.autostart,
+    "snooze": live.control, "stop": live.control, "break": live.control,
+    "postpone": live.control, "skip": live.control, "autostart": live.autostart,
     "summary": history.summary, "history": history.history, "report": history.report,
     "export": history.export, "forget": history.forget,
     "log-discomfort": history.log_discomfort,

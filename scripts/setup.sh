@@ -4,7 +4,10 @@
 # With --test, also installs the Debian packages the tests use when they are missing:
 # dbus-daemon (a private session bus for the notification test), xvfb and x11-utils (a
 # virtual display for the preview window test), chromium (renders the HTML report),
-# python3-gi (GLib's own launcher reads the autostart entry in its test).
+# python3-gi (GLib's own launcher reads the autostart entry in its test); for the desktop
+# shell's tests, a window manager (openbox), a tray host (trayer), a compositor (xcompmgr),
+# xdotool and xrandr, a font, and the X libraries Qt's xcb plugin loads (its error names
+# only the first one missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +18,15 @@ if [ "${1:-}" = "--test" ]; then
     command -v xwininfo >/dev/null || missing+=(x11-utils)
     command -v chromium >/dev/null || missing+=(chromium)
     /usr/bin/python3 -c "from gi.repository import Gio" 2>/dev/null || missing+=(python3-gi)
+    for tool in openbox trayer xcompmgr xdotool; do
+        command -v "$tool" >/dev/null || missing+=("$tool")
+    done
+    command -v xrandr >/dev/null || missing+=(x11-xserver-utils)
+    for lib in libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 \
+               libxcb-render-util0 libxcb-xkb1 libxkbcommon-x11-0 fonts-dejavu-core; do
+        dpkg-query -W -f='${Status}' "$lib" 2>/dev/null | grep -q "ok installed" \
+            || missing+=("$lib")
+    done
     if [ "${#missing[@]}" -gt 0 ]; then
         sudo=""
         [ "$(id -u)" -eq 0 ] || sudo="sudo"

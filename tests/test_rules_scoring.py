@@ -904,3 +904,17 @@ def test_a_person_with_no_posture_rule_measurable_is_unknown() -> None:
     states = run(PostureScorer(CFG, calibrated()), samples(front_person(hidden=[
         "left_ear", "right_ear"]), seconds=2))
     assert {s.state for s in states} == {State.GOOD}
+
+
+def test_a_new_calibration_takes_over_from_the_next_sample() -> None:
+    """`run`'s "profile" command (a profile saved from the tray while it ran): the
+    slouched pose calibrated as the neutral is judged good at once, with no automatic
+    calibration in between."""
+    scorer = PostureScorer(CFG)  # automatic calibration, on the upright pose
+    run(scorer, samples(UPRIGHT, seconds=8))
+    assert {s.state for s in run(scorer, samples(SLOUCHED, seconds=3, start=8))[2:]} == {
+        State.POOR}
+    scorer.use_baseline(calibrated(SLOUCHED))
+    assert scorer.baseline is not None and scorer.baseline.source == "test"
+    after = run(scorer, samples(SLOUCHED, seconds=3, start=11))
+    assert {s.state for s in after[2:]} == {State.GOOD}

@@ -10,7 +10,7 @@ import argparse
 import json
 import sys
 
-from posture_watch.commands import EXIT_OK, EXIT_USAGE
+from posture_watch.commands import EXIT_OK, EXIT_USAGE, live_config_path
 from posture_watch.errors import UserError
 
 
@@ -63,14 +63,24 @@ def calibrate(args: argparse.Namespace) -> int:
     from posture_watch.history.profiles import save_profile
     from posture_watch.vision.landmarkers import resolve_models
 
-    config = load_config(args.config)
+    # From the camera, at the desk: the user's own settings file counts, as for `run`.
+    config = load_config(args.config if args.path is not None
+                         else live_config_path(args.config))
     if args.path is None:
         from posture_watch.monitor.camera_calibration import calibrate_from_camera
 
         model_paths = resolve_models(config, args.pose_model, args.face_model)
+        if args.window:
+            from posture_watch.monitor.guided_calibration import run_calibration_window
+
+            return run_calibration_window(args.camera, config, model_paths, args.seconds,
+                                          two_pose=not args.one_pose, save=args.save,
+                                          config_path=live_config_path(args.config))
         baseline = calibrate_from_camera(args.camera, config, model_paths, args.seconds,
                                          args.countdown, two_pose=not args.one_pose)
     else:
+        if args.window:
+            raise UserError("--window is for calibrating from the camera, not from PATH")
         if not args.range:
             raise UserError("calibrate PATH needs --from START:END (the upright stretch)")
         app.check_input(args.path, config)

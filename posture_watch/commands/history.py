@@ -9,7 +9,7 @@ import json
 import sys
 import time
 
-from posture_watch.commands import EXIT_OK
+from posture_watch.commands import EXIT_OK, live_config_path
 from posture_watch.errors import UserError
 
 
@@ -43,7 +43,7 @@ def summary(args: argparse.Namespace) -> int:
     from posture_watch.history import queries
     from posture_watch.history.store import Store
 
-    config = load_config(None)
+    config = load_config(live_config_path(None))
     after_presence_s = config.reminders.breaks.after_presence_s
     with Store() as store:
         if args.session:

@@ -7,7 +7,7 @@ import argparse
 import json
 import sys
 
-from posture_watch.commands import EXIT_OK
+from posture_watch.commands import EXIT_OK, live_config_path
 from posture_watch.errors import UserError
 
 
@@ -17,14 +17,16 @@ def run(args: argparse.Namespace) -> int:
     from posture_watch.monitor.run import RunOptions, run_monitor
     from posture_watch.vision.landmarkers import resolve_models
 
-    config = load_config(args.config)
+    config_path = live_config_path(args.config)
+    config = load_config(config_path)
     baseline = load_profile(args.profile) if args.profile else None
     if args.rate is not None and not 0.05 <= args.rate <= 30:
         raise UserError("--rate must be between 0.05 and 30 samples per second")
     models = resolve_models(config, args.pose_model, args.face_model)
     options = RunOptions(camera=args.camera, json_lines=args.json, fixed_rate_hz=args.rate,
                          preview=args.preview, fault=args.inject_camera_fault,
-                         profile=args.profile)
+                         profile=args.profile, config_path=config_path,
+                         tray=config.desktop.tray and not args.no_tray)
     return run_monitor(config, baseline, models, options)
 
 

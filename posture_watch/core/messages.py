@@ -31,6 +31,13 @@ class Stretch:
     hold_s: tuple[float, float]
     reps: int
     per_side: bool
+    why: str = ""  # what it does for the neck and shoulders, for the break screen
+
+    @property
+    def steps(self) -> tuple[str, ...]:
+        """`how` as numbered steps (one sentence each) for the break screen."""
+        parts = (part.strip().rstrip(".") for part in self.how.split(". "))
+        return tuple(f"{part}." for part in parts if part)
 
     @property
     def dose(self) -> str:
@@ -54,6 +61,8 @@ STRETCHES: tuple[Stretch, ...] = (
         hold_s=(5, 5),
         reps=10,
         per_side=False,
+        why="It brings the head back over the shoulders and eases the muscles at the back of "
+        "the neck that hold a forward head up.",
     ),
     Stretch(
         key="upper_trapezius",
@@ -63,6 +72,8 @@ STRETCHES: tuple[Stretch, ...] = (
         hold_s=(15, 30),
         reps=1,
         per_side=True,
+        why="It lengthens the muscle between neck and shoulder, which tightens when the "
+        "shoulders creep up toward the ears at a keyboard.",
     ),
     Stretch(
         key="shrug_release",
@@ -72,6 +83,8 @@ STRETCHES: tuple[Stretch, ...] = (
         hold_s=(3, 5),
         reps=3,
         per_side=False,
+        why="Tensing and then letting go shows the shoulders how low relaxed really is, and "
+        "gets blood moving in muscles held still.",
     ),
     Stretch(
         key="shoulder_blade_squeeze",
@@ -81,6 +94,8 @@ STRETCHES: tuple[Stretch, ...] = (
         hold_s=(5, 5),
         reps=5,
         per_side=False,
+        why="It works the muscles between the shoulder blades, which a rounded back leaves "
+        "stretched and slack.",
     ),
     Stretch(
         key="neck_rotation",
@@ -90,6 +105,8 @@ STRETCHES: tuple[Stretch, ...] = (
         hold_s=(5, 5),
         reps=3,
         per_side=True,
+        why="It moves the neck through its range after a long time facing one screen, which "
+        "keeps it from stiffening.",
     ),
     Stretch(
         key="cross_body_shoulder",
@@ -99,6 +116,8 @@ STRETCHES: tuple[Stretch, ...] = (
         hold_s=(15, 30),
         reps=1,
         per_side=True,
+        why="It stretches the back of the shoulder and the muscles around the shoulder blade "
+        "that reaching for a mouse keeps busy.",
     ),
 )
 

@@ -199,6 +199,7 @@ class ReminderEngine:
         self._away_s = 0.0  # length of the current absence
         self._break_taken = False  # the current absence already counted as a natural break
         self._natural_breaks = 0
+        self._skipped_breaks = 0
         self._hold = _PostureHold()
         self._posture_quiet_until = -math.inf
         self._since_stretch_s = 0.0
@@ -239,6 +240,33 @@ class ReminderEngine:
         if duration > 0:
             self._hold.clear()
 
+    # ----- breaks asked for or answered on a break screen (desktop/) -------------------
+
+    def break_now(self, t_s: float) -> Reminder:
+        """A movement break the user asked for now: the break reminder, whatever is due."""
+        self._break_grid.fired(self._since_break_s)
+        title, message = break_text(self._break_count, self._since_break_s)
+        self._break_count += 1
+        self._last_fire_t = t_s
+        return Reminder(t_s, ReminderKind.BREAK, title, message, "asked for")
+
+    def postpone_break(self, duration_s: float) -> None:
+        """The next movement break comes after this much more presence."""
+        if not math.isfinite(duration_s) or duration_s <= 0:
+            raise ValueError(f"postpone needs a positive duration, not {duration_s!r}")
+        self._break_grid.next_s = self._since_break_s + duration_s
+
+    def skip_break(self) -> None:
+        """The user skipped a break: no break is counted, and the next one is a full
+        interval of presence away (as Workrave's skip restarts its timer)."""
+        self._skipped_breaks += 1
+        self._break_grid.next_s = self._since_break_s + self._cfg.breaks.after_presence_s
+
+    def finish_break(self) -> None:
+        """A break screen ran to its end with the user still in view (stretching at the
+        desk, say): it counts as a break, as an absence of natural_break_s would."""
+        self._natural_break()
+
     def snapshot(self) -> dict[str, float]:
         """Current timers, in seconds, for status lines and debugging."""
         now = self._last_t if self._last_t is not None else 0.0
@@ -247,6 +275,7 @@ class ReminderEngine:
             "since_break_s": self._since_break_s,
             "away_s": self._away_s,
             "natural_breaks": float(self._natural_breaks),
+            "skipped_breaks": float(self._skipped_breaks),
             "poor_held_s": self._hold.poor_s,
             "not_good_held_s": self._hold.not_good_s,
             "good_run_s": self._hold.good_run_s,

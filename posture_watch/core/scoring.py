@@ -148,6 +148,16 @@ class PostureScorer:
         self._state = State.UNKNOWN
         self._run: list[State] = []  # recent samples pointing away from the current state
 
+    def use_baseline(self, baseline: Baseline) -> None:
+        """Judge against a new calibration from the next sample on (a profile saved while
+        the monitor ran); the smoothing starts again."""
+        self.baseline = baseline
+        self._auto = None
+        self._anchor = baseline.position
+        self._history.clear()
+        self._state = State.UNKNOWN
+        self._run = []
+
     # -- quality -----------------------------------------------------------------------
     def _quality(self, sample: PoseSample, person: Person) -> tuple[float, dict[str, float], str]:
         """How far the sample can be trusted (0-1), its parts, and why it is low if it is."""

@@ -156,6 +156,25 @@ class HistoryConfig:
 
 
 @dataclass(frozen=True)
+class DesktopConfig:
+    """The desktop layer: tray, break screens, posture nudge, chime (desktop/)."""
+
+    tray: bool = True
+    # How a due movement break shows: a notification, a window on every screen, or a
+    # full-screen window on every screen.
+    break_screen: str = field(default="window", metadata={
+        "choices": ("notification", "window", "fullscreen")})
+    postpone_s: float = _num(300.0, 10.0, 7200.0)
+    postpone_max: int = _num(2, 0, 20)
+    strict: bool = False  # no skip button (postpone stays, within postpone_max)
+    nudge: bool = False
+    nudge_style: str = field(default="glow", metadata={"choices": ("glow", "tint")})
+    nudge_strength: float = _num(0.25, 0.05, 0.8)
+    sound: bool = False
+    sound_volume: float = _num(0.4, 0.0, 1.0)
+
+
+@dataclass(frozen=True)
 class Config:
     sampling: SamplingConfig = field(default_factory=SamplingConfig)
     models: ModelsConfig = field(default_factory=ModelsConfig)
@@ -168,3 +187,4 @@ class Config:
     live: LiveConfig = field(default_factory=LiveConfig)
     notifications: NotificationsConfig = field(default_factory=NotificationsConfig)
     history: HistoryConfig = field(default_factory=HistoryConfig)
+    desktop: DesktopConfig = field(default_factory=DesktopConfig)

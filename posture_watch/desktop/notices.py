@@ -6,8 +6,12 @@ from __future__ import annotations
 import datetime as dt
 
 from posture_watch.core.settings import Config
-from posture_watch.core.types import Reminder
+from posture_watch.core.types import Reminder, ReminderKind
+from posture_watch.desktop.chime import Chime
 from posture_watch.desktop.notify import make_notifier
+
+# The reminders that chime (when [desktop] sound is on): the ones that ask for a move.
+CHIMING = (ReminderKind.BREAK, ReminderKind.POSTURE)
 
 
 def in_quiet_hours(spec: str, now: dt.time) -> bool:
@@ -20,16 +24,33 @@ def in_quiet_hours(spec: str, now: dt.time) -> bool:
 
 
 class DesktopNotices:
-    """Shows reminders (and one-off notes) as notifications, except in quiet hours."""
+    """Shows reminders (and one-off notes) as notifications, except in quiet hours; with
+    sound on, break and posture reminders chime too (also not in quiet hours)."""
 
     def __init__(self, config: Config) -> None:
         self._notifier = make_notifier(config.notifications.backend)
         self._quiet = config.notifications.quiet_hours
+        desk = config.desktop
+        self.chime = Chime(desk.sound_volume) if desk.sound else None
 
-    def __call__(self, reminder: Reminder) -> None:
-        self.text(reminder.title, reminder.message,
-                  urgency="low" if reminder.kind.value == "posture" else "normal")
+    def __call__(self, reminder: Reminder, *, shown: bool = False) -> None:
+        """Notify (unless the desktop shell already `shown` it) and chime."""
+        if self.quiet():
+            return
+        if self.chime is not None and reminder.kind in CHIMING:
+            self.chime.play()
+        if not shown:
+            self.text(reminder.title, reminder.message,
+                      urgency="low" if reminder.kind is ReminderKind.POSTURE else "normal")
+
+    def quiet(self) -> bool:
+        """Whether it is the user's quiet hours now (wall-clock time)."""
+        return in_quiet_hours(self._quiet, dt.datetime.now().time())
+
+    def close(self) -> None:
+        if self.chime is not None:
+            self.chime.close()
 
     def text(self, title: str, message: str, urgency: str = "normal") -> None:
-        if not in_quiet_hours(self._quiet, dt.datetime.now().time()):
+        if not self.quiet():
             self._notifier.notify(title, message, urgency=urgency)

@@ -115,6 +115,21 @@ class Monitor:
                 on_snooze = getattr(sink, "on_snooze", None)
                 if on_snooze is not None:
                     on_snooze(now)
+        elif name == "break":
+            self._deliver([self.engine.break_now(now)])
+        elif name == "postpone":
+            seconds = parse_duration(args.get("duration"))
+            if seconds is None:
+                seconds = self.config.desktop.postpone_s
+            self.engine.postpone_break(seconds)
+        elif name == "skip":
+            self.engine.skip_break()
+        elif name == "break_done":
+            self.engine.finish_break()
+        elif name == "profile":
+            from posture_watch.history.profiles import load_profile
+
+            self.scorer.use_baseline(load_profile(str(args.get("name", ""))))
         elif name == "stop":
             self.stop.set()
         else:
@@ -157,11 +172,21 @@ class Monitor:
     def on_sample(self, state: PostureState, reminders: list[Reminder]) -> None:
         self._last = state
         self.states.append(state)
-        self.reminders.extend(reminders)
         if self._json:
             from posture_watch.analysis.output import sample_to_dict
 
             self._emit({"type": "sample", **sample_to_dict(state)})
+        self._deliver(reminders)
+        note = self._staleness.update(state)
+        if note is not None:
+            self._say("Calibration looks out of date", note)
+        self.camera.rate_hz = self._rate_for(state)
+        self.camera.status.rate_hz = self.camera.rate_hz
+        self._tick()
+
+    def _deliver(self, reminders: list[Reminder]) -> None:
+        """Reminders out: kept for the summary, notified, and printed or emitted."""
+        self.reminders.extend(reminders)
         for reminder in reminders:
             self._notify(reminder)
             if self._json:
@@ -171,12 +196,6 @@ class Monitor:
             else:
                 print(f"{dt.datetime.now():%H:%M:%S}  {reminder.kind.value}: {reminder.title}",
                       file=self._out, flush=True)
-        note = self._staleness.update(state)
-        if note is not None:
-            self._say("Calibration looks out of date", note)
-        self.camera.rate_hz = self._rate_for(state)
-        self.camera.status.rate_hz = self.camera.rate_hz
-        self._tick()
 
     def _say(self, title: str, note: str) -> None:
         """A one-off message: kept, on stderr, and as a desktop notice."""

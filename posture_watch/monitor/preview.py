@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import cv2
@@ -17,8 +18,10 @@ _BONES = (("left_ear", "left_shoulder"), ("right_ear", "right_shoulder"),
 WINDOW = "posture-watch"
 
 
-def annotate(image: np.ndarray, sample: PoseSample, state: PostureState | None) -> np.ndarray:
-    """A copy of the frame with every person's landmarks and the user's verdict drawn on."""
+def annotate(image: np.ndarray, sample: PoseSample, state: PostureState | None,
+             caption: str | None = None) -> np.ndarray:
+    """A copy of the frame with every person's landmarks and the user's verdict (or the
+    `caption` given) drawn on."""
     out = image.copy()
     colour = _COLOURS[state.state.value] if state else (200, 200, 200)
     for person in sample.people:
@@ -36,7 +39,7 @@ def annotate(image: np.ndarray, sample: PoseSample, state: PostureState | None) 
         if person.face is not None:
             c = person.face.center
             cv2.circle(out, (round(c.x), round(c.y)), round(person.face.width_px / 2), colour, 1)
-    label = "starting" if state is None else state.state.value
+    label = caption or ("starting" if state is None else state.state.value)
     if state is not None and state.score is not None:
         label += f"  {state.score}"
     if state is not None and state.note:
@@ -46,16 +49,24 @@ def annotate(image: np.ndarray, sample: PoseSample, state: PostureState | None) 
     return out
 
 
-class PreviewEstimator:
-    """Wraps the estimator: shows each frame, annotated, in a window (needs a display)."""
+def _show_with_opencv(image: np.ndarray) -> None:
+    cv2.imshow(WINDOW, image)
+    cv2.waitKey(1)
 
-    def __init__(self, estimator: Any) -> None:
+
+class PreviewEstimator:
+    """Wraps the estimator: shows each frame, annotated, in a window (needs a display).
+
+    The window is the desktop shell's when it runs (`show` given: Qt owns the display, and
+    OpenCV's own window toolkit must not run beside it), else OpenCV's."""
+
+    def __init__(self, estimator: Any, show: Callable[[np.ndarray], None] | None = None) -> None:
         self._estimator = estimator
+        self._show = show or _show_with_opencv
         self.monitor: Any = None  # set by run: supplies the last verdict
 
     def estimate(self, frame: Frame) -> PoseSample:
         sample = self._estimator.estimate(frame)
         last = getattr(self.monitor, "_last", None)
-        cv2.imshow(WINDOW, annotate(np.asarray(frame.image), sample, last))
-        cv2.waitKey(1)
+        self._show(annotate(np.asarray(frame.image), sample, last))
         return sample

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import signal
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,8 @@ class RunOptions:
     preview: bool = False
     fault: str | None = None  # test aid: "AFTER_S:DOWN_S"
     profile: str | None = None
+    config_path: Path | None = None
+    tray: bool = True  # the desktop shell, when a display is there
 
 
 def run_monitor(config: Config, baseline: Baseline | None, models: ModelPaths,
@@ -54,26 +57,36 @@ def run_monitor(config: Config, baseline: Baseline | None, models: ModelPaths,
         try:
             with make_estimator(models) as estimator:
                 est = estimator
+                notices = DesktopNotices(config)
+                history = _open_history(config, options, camera)
+                shell = _desktop_shell(config, options)
                 if options.preview:
                     from posture_watch.monitor.preview import PreviewEstimator
 
-                    est = PreviewEstimator(estimator)
-                notices = DesktopNotices(config)
-                history = _open_history(config, options, camera)
-                monitor = Monitor(config, camera, est, baseline, notify=notices,
+                    est = PreviewEstimator(estimator, shell.show_preview if shell else None)
+                sinks: list[Any] = [history[1]] if history else []
+                notify: Any = notices
+                if shell is not None:
+                    sinks.append(shell)
+                    notify = _ShownBy(shell, notices)
+                monitor = Monitor(config, camera, est, baseline, notify=notify,
                                   notify_text=notices.text,
                                   json_lines=options.json_lines,
-                                  fixed_rate_hz=options.fixed_rate_hz,
-                                  sinks=[history[1]] if history else None)
+                                  fixed_rate_hz=options.fixed_rate_hz, sinks=sinks)
                 if options.preview:
                     est.monitor = monitor  # type: ignore[attr-defined]
                 server = ControlServer(monitor.handle)
                 server.start()
                 previous = _stop_on_signals(monitor)
                 try:
-                    monitor.run()
+                    if shell is None:
+                        monitor.run()
+                    else:
+                        shell.hooks.control = monitor.handle
+                        _run_beside(monitor, shell)
                 finally:
                     server.close()
+                    notices.close()
                     if history:
                         _close_history(*history, config)
                     for sig, handler in previous.items():
@@ -82,6 +95,71 @@ def run_monitor(config: Config, baseline: Baseline | None, models: ModelPaths,
             camera.release()
     _print_summary(monitor, options)
     return 0
+
+
+@dataclass(frozen=True)
+class _ShownBy:
+    """Reminders to the desktop shell first (a break as a break screen), the rest as
+    notifications; nothing in quiet hours."""
+
+    shell: Any
+    notices: DesktopNotices
+
+    def __call__(self, reminder: Any) -> None:
+        if not self.notices.quiet():  # quiet hours: no break screen either
+            self.notices(reminder, shown=self.shell.take_reminder(reminder))
+
+
+def _desktop_shell(config: Config, options: RunOptions) -> Any:
+    """The tray, break screens and nudge, when asked for and a display is there; else
+    None (a one-line note says why, and `run` goes on without them)."""
+    from posture_watch.desktop.display import has_display, qt_available
+
+    if not options.tray or options.json_lines or not has_display():
+        return None
+    if not qt_available():
+        print("posture-watch: no tray: PySide6 is not installed", file=sys.stderr)
+        return None
+    from posture_watch.desktop.shell.shell import DesktopShell, ShellHooks, ShellUnavailable
+    from posture_watch.monitor import desktop_hooks
+
+    hooks = ShellHooks(
+        control=lambda request: {"ok": False, "error": "the monitor is not running yet"},
+        summary_text=(lambda: desktop_hooks.summary_text(config))
+        if config.history.record else None,
+        write_report=desktop_hooks.write_report if config.history.record else None,
+        config_file=lambda: desktop_hooks.config_file(options.config_path, config),
+        earlier_today_s=desktop_hooks.present_today_s() if config.history.record else 0.0)
+    hooks.calibrate = lambda: desktop_hooks.calibrate_in_window(
+        hooks.control, options.camera, options.profile, options.config_path)
+    try:
+        return DesktopShell(config, hooks)
+    except ShellUnavailable as exc:
+        print(f"posture-watch: no tray: {exc}", file=sys.stderr)
+        return None
+
+
+def _run_beside(monitor: Monitor, shell: Any) -> None:
+    """The monitor on its own thread while Qt runs on this one; whichever ends first
+    ends the other. An error on the monitor's thread is raised here."""
+    failure: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            monitor.run()
+        except BaseException as exc:  # handed to the main thread below
+            failure.append(exc)
+        finally:
+            shell.monitor_ended()
+
+    thread = threading.Thread(target=work, name="posture-watch monitor", daemon=True)
+    thread.start()
+    shell.exec()
+    monitor.stop.set()
+    monitor.camera.wake.set()
+    thread.join()
+    if failure:
+        raise failure[0]
 
 
 def _open_history(config: Config, options: RunOptions,

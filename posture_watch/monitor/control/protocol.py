@@ -1,7 +1,8 @@
 """The control channel's wire format, which the server and the client share.
 
 One JSON object per line, one request per connection:
-  request   {"command": "status"|"pause"|"resume"|"snooze"|"stop", "args": {...}}
+  request   {"command": "status"|"pause"|"resume"|"snooze"|"stop"|"break"|"postpone"
+                         |"skip"|"break_done"|"profile", "args": {...}}
   response  {"ok": true, ...}  or  {"ok": false, "error": "one line"}
 Over TCP every request also carries the token from the port file ("token": "...").
 """
@@ -14,7 +15,8 @@ from typing import Any
 
 from posture_watch.errors import UserError
 
-COMMANDS = ("status", "pause", "resume", "snooze", "stop")
+COMMANDS = ("status", "pause", "resume", "snooze", "stop", "break", "postpone", "skip",
+            "break_done", "profile")
 PING = "ping"  # answered by the server itself: tells a live server from a stale TCP port file
 MAX_REQUEST_BYTES = 64 * 1024
 MAX_REPLY_BYTES = 1024 * 1024
