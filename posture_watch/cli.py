@@ -75,8 +75,9 @@ def _parser() -> argparse.ArgumentParser:
                            help="camera: capture only the upright pose, not the slump")
     calibrate.add_argument("--camera", metavar="SOURCE", default="0",
                            help="camera index, device path or video file (default 0)")
-    calibrate.add_argument("--seconds", type=float, default=10.0,
-                           help="how long to capture from the camera (default 10)")
+    calibrate.add_argument("--seconds", type=float,
+                           help="how long to hold each pose for the camera (default "
+                                "calibration.capture_s, 10)")
     calibrate.add_argument("--countdown", type=int, default=3, help=argparse.SUPPRESS)
     calibrate.add_argument("--window", action="store_true",
                            help="camera: a window with the live picture and the landmarks "

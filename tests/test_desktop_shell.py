@@ -171,12 +171,50 @@ def test_tray_icon_follows_the_state_nudge_and_quit_from_the_menu(tmp_path: Path
         assert np.abs(shot[400, 640].astype(int) - shot[400, 1900]).max() <= 2  # inside: untouched
         wait_for("upright again", lambda: status(desk).get("state") == "good", proc)
         wait_for("the nudge to fade out", lambda: not desk.windows(NUDGE_TITLE), proc)
-        x, y, width, height = desk.geometry(icon)
-        desk.run("xdotool", "mousemove", "--sync", str(x + width // 2), str(y + height // 2),
-                 "click", "3")
-        wait_for("the tray menu", lambda: _menu(desk, proc.pid), proc)
+        _open_menu(desk, proc, icon)
         desk.screenshot("tray_menu")
-        desk.run("xdotool", "key", "Up", "Return")  # the last item: Quit
+        desk.run("xdotool", "key", "q")  # Quit
+        assert proc.wait(timeout=HANG_GUARD_S) == 0
+
+
+def _open_menu(desk: Desktop, proc: subprocess.Popen, icon: str) -> str:
+    x, y, width, height = desk.geometry(icon)
+    desk.run("xdotool", "mousemove", "--sync", str(x + width // 2), str(y + height // 2),
+             "click", "3")
+    return wait_for("the tray menu", lambda: _menu(desk, proc.pid), proc)
+
+
+def test_tooltip_and_calibrate_from_the_tray(tmp_path: Path) -> None:
+    clip = desk_scenario(RECORDINGS, [("upright", 900)], tmp_path / "desk.mp4")
+    config = "[calibration]\ntwo_pose = false\ncapture_s = 3\n"  # an upright clip: one pose
+    with desktop(tmp_path / "shots") as desk, running(desk, tmp_path, clip, config) as proc:
+        icon = wait_for("the tray icon", lambda: _tray_icon(desk, proc.pid), proc)
+        wait_for("a green icon", lambda: _is(_icon_colour(desk, icon, "tray_good"),
+                                             "green"), proc)
+        x, y, width, height = desk.geometry(icon)
+        desk.run("xdotool", "mousemove", "--sync", str(x + width // 2), str(y + height // 2))
+        tip = wait_for("the tooltip", lambda: next(
+            (w for w in desk.run("xdotool", "search", "--onlyvisible", "--pid",
+                                 str(proc.pid), check=False).split()
+             if desk.geometry(w)[2] > 150 and desk.geometry(w)[3] < 120), None), proc)
+        desk.screenshot("tray_tooltip")  # three lines: state, time at the desk, next break
+        assert desk.geometry(tip)[3] >= 45
+        _open_menu(desk, proc, icon)
+        desk.run("xdotool", "key", "c")  # Calibrate…: the monitor lets go of the camera
+        [window] = wait_for("the calibration window", lambda: desk.windows(
+            f"{CALIBRATION_TITLE}: upright$"), proc)
+        assert status(desk)["state"] == "paused"
+        press(desk, window, "alt+s")
+        wait_for("the profile saved", lambda: desk.windows(f"{CALIBRATION_TITLE}: saved$"),
+                 proc)
+        press(desk, window, "alt+d")
+        # Judged against the new profile from then on, and watching again.
+        wait_for("the new profile in use", lambda: (
+            s := status(desk)).get("calibration", {}).get("profile") == "desk"
+            and s["state"] != "paused", proc)
+        assert "camera" in status(desk)["calibration"]["source"]
+        assert (tmp_path / "data" / "profiles" / "desk.json").exists()
+        assert run_cli("stop", env=desk.env).returncode == 0
         assert proc.wait(timeout=HANG_GUARD_S) == 0
 
 

@@ -70,14 +70,16 @@ def calibrate(args: argparse.Namespace) -> int:
         from posture_watch.monitor.camera_calibration import calibrate_from_camera
 
         model_paths = resolve_models(config, args.pose_model, args.face_model)
+        seconds = args.seconds or config.calibration.capture_s
+        two_pose = config.calibration.two_pose and not args.one_pose
         if args.window:
             from posture_watch.monitor.guided_calibration import run_calibration_window
 
-            return run_calibration_window(args.camera, config, model_paths, args.seconds,
-                                          two_pose=not args.one_pose, save=args.save,
+            return run_calibration_window(args.camera, config, model_paths, seconds,
+                                          two_pose=two_pose, save=args.save,
                                           config_path=live_config_path(args.config))
-        baseline = calibrate_from_camera(args.camera, config, model_paths, args.seconds,
-                                         args.countdown, two_pose=not args.one_pose)
+        baseline = calibrate_from_camera(args.camera, config, model_paths, seconds,
+                                         args.countdown, two_pose=two_pose)
     else:
         if args.window:
             raise UserError("--window is for calibrating from the camera, not from PATH")

@@ -65,6 +65,13 @@ def _describe_status(status: dict) -> str:
     if timers:
         lines.append(f"next break in {timers.get('next_break_in_s', 0):.0f} s, "
                      f"snoozed for {timers.get('snoozed_s', 0):.0f} s")
+    calibration = status.get("calibration") or {}
+    if calibration.get("source"):
+        name = calibration.get("profile")
+        lines.append(f"calibration: {f'profile {name!r}, ' if name else ''}"
+                     f"{calibration['source']} ({calibration.get('view')} view)")
+    else:
+        lines.append("calibration: automatic, still learning your neutral")
     lines.append(f"reminders so far: {status.get('reminders', 0)}")
     return "\n".join(lines)
 

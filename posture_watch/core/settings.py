@@ -48,6 +48,10 @@ class DetectionConfig:
 class CalibrationConfig:
     auto_seconds: float = _num(5.0, 1.0, 600.0)
     min_samples: int = _num(5, 1, 10_000)
+    # Calibrating from the camera (`calibrate --camera`, the window, the tray): how long
+    # each pose is held, and whether the slumped pose is captured after the upright one.
+    capture_s: float = _num(10.0, 2.0, 120.0)
+    two_pose: bool = True
 
 
 @dataclass(frozen=True)

@@ -84,6 +84,7 @@ class Monitor:
         self._staleness = StaleCalibrationWatch()
         self._scene = SceneShiftWatch()
         self.notes: list[str] = []  # one-off messages, e.g. a calibration that looks stale
+        self.profile: str | None = None  # the saved profile judged against, if any
         self.snapshot: dict[str, Any] = {}
 
     # -- control --------------------------------------------------------------------------
@@ -129,7 +130,9 @@ class Monitor:
         elif name == "profile":
             from posture_watch.history.profiles import load_profile
 
-            self.scorer.use_baseline(load_profile(str(args.get("name", ""))))
+            name = str(args.get("name", ""))
+            self.scorer.use_baseline(load_profile(name))
+            self.profile = name
         elif name == "stop":
             self.stop.set()
         else:
@@ -166,7 +169,15 @@ class Monitor:
             "camera": self.camera.status.to_dict(),
             "timers": {k: round(v, 1) for k, v in self.engine.snapshot().items()},
             "reminders": len(self.reminders),
+            "calibration": self._calibration(),
         }
+
+    def _calibration(self) -> dict[str, Any]:
+        baseline = self.scorer.baseline
+        return {"profile": self.profile,
+                "source": baseline.source if baseline else None,
+                "view": baseline.view if baseline else None,
+                "two_pose": baseline.two_pose if baseline else False}
 
     # -- sinks ----------------------------------------------------------------------------
     def on_sample(self, state: PostureState, reminders: list[Reminder]) -> None:

@@ -73,6 +73,7 @@ def run_monitor(config: Config, baseline: Baseline | None, models: ModelPaths,
                                   notify_text=notices.text,
                                   json_lines=options.json_lines,
                                   fixed_rate_hz=options.fixed_rate_hz, sinks=sinks)
+                monitor.profile = options.profile
                 if options.preview:
                     est.monitor = monitor  # type: ignore[attr-defined]
                 server = ControlServer(monitor.handle)

@@ -32,21 +32,22 @@ class Tray:
         self.state = "unknown"
         self.menu = QMenu()
         self.menu.setObjectName("posture-watch tray menu")
-        pause = self.menu.addMenu("Pause")
-        self._add(pause, "For 15 minutes", lambda: send("pause", duration="15m"))
-        self._add(pause, "For 1 hour", lambda: send("pause", duration="1h"))
-        self._add(pause, "Until tomorrow", lambda: send(
+        pause = self.menu.addMenu("&Pause")
+        self._add(pause, "For &15 minutes", lambda: send("pause", duration="15m"))
+        self._add(pause, "For 1 &hour", lambda: send("pause", duration="1h"))
+        self._add(pause, "Until &tomorrow", lambda: send(
             "pause", duration=f"{seconds_to_tomorrow(dt.datetime.now())}s"))
-        self.resume = self._add(self.menu, "Resume", lambda: send("resume"))
-        self._add(self.menu, "Snooze reminders", lambda: send("snooze"))
-        self._add(self.menu, "Take a break now", lambda: send("break"))
+        self.resume = self._add(self.menu, "&Resume", lambda: send("resume"))
+        self._add(self.menu, "&Snooze reminders", lambda: send("snooze"))
+        self._add(self.menu, "Take a &break now", lambda: send("break"))
         self.menu.addSeparator()
-        for label, key in (("Calibrate…", "calibrate"), ("Today's summary", "summary"),
-                           ("Open the report", "report"), ("Open the config file", "config")):
+        for label, key in (("&Calibrate…", "calibrate"), ("Today's s&ummary", "summary"),
+                           ("Open the r&eport", "report"),
+                           ("Open the config &file", "config")):
             if key in actions:
                 self._add(self.menu, label, actions[key])
         self.menu.addSeparator()
-        self._add(self.menu, "Quit", lambda: send("stop"))
+        self._add(self.menu, "&Quit", lambda: send("stop"))
         self.icon.setContextMenu(self.menu)
         self.icon.activated.connect(self._activated)
 
