@@ -239,3 +239,30 @@ def test_a_setting_is_changed_in_place(tmp_path: Path) -> None:
     with pytest.raises(UserError):
         set_setting(broken, "history", "record", True)  # the file did not load anyway
     assert broken.read_text() == "[desktop]\nnudge = 3\n"  # left as it was
+
+
+def _qt_loaded_by_desktop_shell(options: str, env: dict[str, str]) -> str:
+    """In a fresh process: what `run` decides about the desktop shell, and whether Qt got
+    imported for it."""
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from posture_watch.core.settings import Config\n"
+            "from posture_watch.monitor.run import RunOptions, _desktop_shell\n"
+            f"shell = _desktop_shell(Config(), RunOptions({options}))\n"
+            "print(shell is None, 'PySide6' in sys.modules)\n")
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          text=True, timeout=120, check=True).stdout.strip()
+
+
+def test_run_leaves_qt_alone_when_asked_or_headless() -> None:
+    base = {k: v for k, v in os.environ.items()
+            if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    display = dict(base, DISPLAY=":99")  # named; nothing would answer there
+    headless = base
+    assert _qt_loaded_by_desktop_shell("tray=False", display) == "True False"  # --no-tray
+    assert _qt_loaded_by_desktop_shell("json_lines=True", display) == "True False"
+    assert _qt_loaded_by_desktop_shell("", headless) == "True False"
+    # The same call with a display named does load Qt (and finds no X server there).
+    assert _qt_loaded_by_desktop_shell("", display) == "True True"

@@ -25,6 +25,7 @@ from posture_watch.config import load_config
 from posture_watch.desktop.shell.break_screen import BREAK_TITLE, WELCOME_TITLE
 from posture_watch.desktop.shell.calibration_window import CALIBRATION_TITLE
 from posture_watch.desktop.shell.nudge_overlay import NUDGE_TITLE
+from posture_watch.desktop.shell.summary_window import SUMMARY_TITLE
 from tests.conftest import RECORDINGS, run_cli
 from tests.support.clips import desk_scenario
 from tests.support.desktop import HANG_GUARD_S, MONITOR, Desktop, desktop, wait_for
@@ -218,6 +219,61 @@ def test_tooltip_and_calibrate_from_the_tray(tmp_path: Path) -> None:
         assert proc.wait(timeout=HANG_GUARD_S) == 0
 
 
+def _menu_item(desk: Desktop, proc: subprocess.Popen, icon: str, *keys: str) -> None:
+    """Open the tray menu and pick an item by its mnemonic keys."""
+    _open_menu(desk, proc, icon)
+    desk.run("xdotool", "key", *keys)
+    wait_for("the menu to close", lambda: not _menu(desk, proc.pid), proc)
+
+
+def test_every_tray_menu_item(tmp_path: Path) -> None:
+    clip = desk_scenario(RECORDINGS, [("upright", 900)], tmp_path / "desk.mp4")
+    opened = tmp_path / "opened.txt"
+    bin_dir = tmp_path / "bin"  # a stand-in for the desktop's opener: notes what it got
+    bin_dir.mkdir()
+    (bin_dir / "xdg-open").write_text(f'#!/bin/sh\necho "$1" >> "{opened}"\n')
+    (bin_dir / "xdg-open").chmod(0o755)
+    with desktop(tmp_path / "shots") as desk:
+        desk.env["PATH"] = f"{bin_dir}:{desk.env['PATH']}"
+        with running(desk, tmp_path, clip, "") as proc:
+            icon = wait_for("the tray icon", lambda: _tray_icon(desk, proc.pid), proc)
+            wait_for("good posture", lambda: status(desk).get("state") == "good", proc)
+            _menu_item(desk, proc, icon, "p", "1")  # Pause > For 15 minutes
+            paused = wait_for("paused", lambda: (s := status(desk))["state"] == "paused"
+                              and s, proc)
+            assert paused["paused_until_s"] - paused["running_s"] == pytest.approx(900, abs=5)
+            wait_for("the paused icon", lambda: _is_slate(_icon_colour(desk, icon,
+                                                                       "tray_paused")), proc)
+            _menu_item(desk, proc, icon, "r")  # Resume
+            wait_for("watching again", lambda: status(desk)["state"] == "good", proc)
+            _menu_item(desk, proc, icon, "s")  # Snooze reminders (the default 15 min)
+            assert status(desk)["timers"]["snoozed_s"] == pytest.approx(900, abs=5)
+            _menu_item(desk, proc, icon, "b")  # Take a break now
+            [window, _] = wait_for("the break screens", lambda: (
+                w if len(w := desk.windows(BREAK_TITLE)) == 2 else None), proc)
+            press(desk, window, "alt+s")
+            wait_for("skipped", lambda: not desk.windows(BREAK_TITLE), proc)
+            _menu_item(desk, proc, icon, "u")  # Today's summary
+            wait_for("the summary", lambda: desk.windows(f"^{SUMMARY_TITLE}$"), proc)
+            desk.screenshot("today_summary")
+            _menu_item(desk, proc, icon, "e")  # Open the report
+            _menu_item(desk, proc, icon, "f")  # Open the config file
+            wait_for("both opened", lambda: opened.exists()
+                     and len(opened.read_text().split()) == 2, proc)
+            report, settings = (Path(p.removeprefix("file://"))
+                                for p in opened.read_text().split())
+            assert report == tmp_path / "data" / "report.html"
+            assert "<html" in report.read_text().lower()
+            assert settings == tmp_path / "settings.toml"  # the --config in use
+            _menu_item(desk, proc, icon, "q")
+            assert proc.wait(timeout=HANG_GUARD_S) == 0
+
+
+def _is_slate(bgr: np.ndarray) -> bool:
+    blue, green, red = bgr  # icons.COLOURS["paused"], #4a6b8a
+    return blue > red + 40 and blue > green + 15
+
+
 def _edge_tint(desk: Desktop) -> int:
     """How much warmer (red over blue) the left edge is than the screen's grey."""
     pixel = desk.screenshot("nudge_probe")[400, 3].astype(int)
@@ -225,9 +281,11 @@ def _edge_tint(desk: Desktop) -> int:
 
 
 def _menu(desk: Desktop, pid: int) -> str | None:
+    """The tray menu: taller than the icon, hanging from the top right corner under it."""
     for window in desk.run("xdotool", "search", "--onlyvisible", "--pid", str(pid),
                            check=False).split():
-        if desk.geometry(window)[3] > 150:  # taller than the icon: the menu
+        x, y, width, height = desk.geometry(window)
+        if height > 150 and y < 60 and x + width > 2 * MONITOR[0] - 60:
             return window
     return None
 

@@ -61,7 +61,10 @@ class BreakWindow(QWidget):
         column.addWidget(_label(stretch.why, "why"))
         if note:
             column.addWidget(_label(note, "note"))
-        column.addStretch(1)
+        if fullscreen:
+            column.addSpacing(48)  # the whole block is centred on the screen instead
+        else:
+            column.addStretch(1)
         self.countdown = _label("", "countdown", wrap=False)
         self.countdown.setAlignment(Qt.AlignmentFlag.AlignCenter)
         column.addWidget(self.countdown)
@@ -77,7 +80,12 @@ class BreakWindow(QWidget):
             buttons.addWidget(self.skip)
         buttons.addStretch(1)
         column.addLayout(buttons)
-        outer.addLayout(column)
+        if fullscreen:
+            outer.addStretch(1)
+            outer.addLayout(column)
+            outer.addStretch(1)
+        else:
+            outer.addLayout(column)
         area = screen.availableGeometry()
         if fullscreen:
             self.setGeometry(screen.geometry())

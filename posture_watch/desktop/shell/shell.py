@@ -76,7 +76,7 @@ def make_application() -> QApplication:
 
 
 class DesktopShell:
-    def __init__(self, config: Config, hooks: ShellHooks, *, tray: bool = True) -> None:
+    def __init__(self, config: Config, hooks: ShellHooks) -> None:
         self.app = make_application()
         self.config = config
         self.hooks = hooks
@@ -90,13 +90,12 @@ class DesktopShell:
         self.present: bool | None = None
         self._summary: SummaryWindow | None = None
         self.tray: Tray | None = None
-        if tray:
-            if QSystemTrayIcon.isSystemTrayAvailable():
-                self.tray = Tray(self.send, self._menu_extras(), hooks.earlier_today_s)
-                self.tray.show()
-            else:
-                log.warning("no system tray on this desktop: running without the icon "
-                            "(break screens and the nudge still work)")
+        if QSystemTrayIcon.isSystemTrayAvailable():
+            self.tray = Tray(self.send, self._menu_extras(), hooks.earlier_today_s)
+            self.tray.show()
+        else:
+            log.warning("no system tray on this desktop: running without the icon "
+                        "(break screens and the nudge still work)")
         self._bridge = _Bridge()
         self._bridge.sample.connect(self._on_sample)
         self._bridge.reminder.connect(self._on_reminder)
