@@ -43,6 +43,10 @@ def test_the_tray_says_the_state_the_time_at_the_desk_and_the_next_break() -> No
     lost = _status(camera={"source": "0", "gaps": [{"start_s": 5.0, "end_s": None}]})
     assert icon_state(lost) == "camera"
     assert tooltip(lost).startswith("posture-watch: camera unavailable (0)")
+    in_call = _status("camera in use", camera={"source": "0", "gaps": [],
+                                                "in_use_by": ["zoom (pid 42)"]})
+    assert icon_state(in_call) == "camera"
+    assert tooltip(in_call).startswith("posture-watch: camera in use by zoom (pid 42)\n")
     assert icon_state(_status("starting")) == "unknown"
     assert tooltip(_status("starting")).startswith("posture-watch: starting")
 

@@ -57,6 +57,9 @@ def _describe_status(status: dict) -> str:
     open_text = "open" if camera.get("opened") else "released"
     lines.append(f"camera: {camera.get('source')} ({open_text}, "
                  f"{camera.get('rate_hz', 0):g} samples/s)")
+    if camera.get("in_use_by"):
+        lines.append("camera in use by " + ", ".join(camera["in_use_by"])
+                     + ": waiting for it to be closed")
     gaps = camera.get("gaps", [])
     if gaps:
         last = gaps[-1]

@@ -32,6 +32,8 @@ class CameraConfig:
     horizontal_fov_deg: float = _num(60.0, 20.0, 150.0)
     interpupillary_mm: float = _num(63.0, 45.0, 80.0)
     view: str = field(default="auto", metadata={"choices": ("auto", "front", "side")})
+    # Let go of the camera while another program (a video call) has it open (`run`).
+    yield_to_others: bool = True
 
 
 @dataclass(frozen=True)

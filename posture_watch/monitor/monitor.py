@@ -26,6 +26,7 @@ from posture_watch.core.settings import Config
 from posture_watch.core.staleness import StaleCalibrationWatch
 from posture_watch.core.types import Frame, PoseSample, PostureState, Reminder, State
 from posture_watch.errors import UserError
+from posture_watch.monitor.camera_yield import CameraYield
 from posture_watch.vision.camera import CameraSource
 from posture_watch.vision.scene_shift import SceneShiftWatch
 
@@ -63,7 +64,8 @@ class Monitor:
                  baseline: Baseline | None, *, notify: Callable[[Reminder], None],
                  notify_text: Callable[[str, str], None] = lambda title, message: None,
                  out: TextIO = sys.stdout, json_lines: bool = False,
-                 fixed_rate_hz: float | None = None, sinks: list[Sink] | None = None) -> None:
+                 fixed_rate_hz: float | None = None, sinks: list[Sink] | None = None,
+                 camera_yield: CameraYield | None = None) -> None:
         self.config = config
         self.camera = camera
         self.estimator = estimator
@@ -80,6 +82,8 @@ class Monitor:
         self._extra_sinks = list(sinks or [])
         self._commands: queue.Queue[_Command] = queue.Queue()
         self._pause_until: float | None = None
+        self._user_paused = False
+        self._yield = camera_yield
         self._last: PostureState | None = None
         self._staleness = StaleCalibrationWatch()
         self._scene = SceneShiftWatch()
@@ -105,10 +109,12 @@ class Monitor:
         if name == "pause":
             seconds = parse_duration(args.get("duration"))
             self._pause_until = None if seconds is None else now + seconds
-            self.camera.pause()
+            self._user_paused = True
+            self._sync_camera()
         elif name == "resume":
             self._pause_until = None
-            self.camera.resume()
+            self._user_paused = False
+            self._sync_camera()
         elif name == "snooze":
             seconds = parse_duration(args.get("duration"))
             self.engine.snooze(now, seconds)
@@ -154,19 +160,47 @@ class Monitor:
             command.done.set()
         if self._pause_until is not None and self.camera.now() >= self._pause_until:
             self._pause_until = None
-            self.camera.resume()
+            self._user_paused = False
+            self._sync_camera()
+        if self._yield is not None:
+            change = self._yield.check(self.camera.now())
+            if change is not None:
+                self._camera_changed(change)
         self._update_snapshot()
+
+    def _sync_camera(self) -> None:
+        """The camera is let go while the user paused or another program holds it."""
+        if self._user_paused or (self._yield is not None and self._yield.active):
+            self.camera.pause()
+        elif self.camera.paused:
+            self.camera.resume()
+
+    def _camera_changed(self, change: str) -> None:
+        assert self._yield is not None
+        self._sync_camera()
+        text = self._yield.describe() if change == "yield" else "camera back"
+        if self._json:
+            self._emit({"type": "camera", "t": round(self.camera.now(), 3),
+                        "in_use_by": [str(u) for u in self._yield.in_use_by],
+                        "message": text})
+        else:
+            print(f"{dt.datetime.now():%H:%M:%S}  {text}", file=self._out, flush=True)
 
     def _update_snapshot(self) -> None:
         last = self._last
+        in_use = self._yield is not None and self._yield.active
+        camera = self.camera.status.to_dict()
+        if self._yield is not None:
+            camera["in_use_by"] = [str(u) for u in self._yield.in_use_by]
+            camera["given_up_s"] = round(self._yield.total_s(self.camera.now()), 1)
         self.snapshot = {
             "running_s": round(self.camera.now(), 1),
-            "state": "paused" if self.camera.paused else (last.state.value if last else
-                                                          "starting"),
+            "state": "camera in use" if in_use else "paused" if self.camera.paused
+            else (last.state.value if last else "starting"),
             "score": last.score if last else None,
             "paused_until_s": None if self._pause_until is None
             else round(self._pause_until, 1),
-            "camera": self.camera.status.to_dict(),
+            "camera": camera,
             "timers": {k: round(v, 1) for k, v in self.engine.snapshot().items()},
             "reminders": len(self.reminders),
             "calibration": self._calibration(),

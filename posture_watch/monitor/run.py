@@ -23,7 +23,9 @@ from posture_watch.desktop.notices import DesktopNotices
 from posture_watch.errors import UserError
 from posture_watch.history.recording import SessionRecorder
 from posture_watch.history.store import Store
+from posture_watch.monitor.camera_yield import CameraYield
 from posture_watch.monitor.monitor import Monitor
+from posture_watch.sensors.camera_users import CameraUsers
 from posture_watch.vision.camera import CameraSource, FaultPlan
 from posture_watch.vision.landmarkers import ModelPaths, make_estimator
 
@@ -72,7 +74,8 @@ def run_monitor(config: Config, baseline: Baseline | None, models: ModelPaths,
                 monitor = Monitor(config, camera, est, baseline, notify=notify,
                                   notify_text=notices.text,
                                   json_lines=options.json_lines,
-                                  fixed_rate_hz=options.fixed_rate_hz, sinks=sinks)
+                                  fixed_rate_hz=options.fixed_rate_hz, sinks=sinks,
+                                  camera_yield=_camera_yield(config, options))
                 monitor.profile = options.profile
                 if options.preview:
                     est.monitor = monitor  # type: ignore[attr-defined]
@@ -96,6 +99,14 @@ def run_monitor(config: Config, baseline: Baseline | None, models: ModelPaths,
             camera.release()
     _print_summary(monitor, options)
     return 0
+
+
+def _camera_yield(config: Config, options: RunOptions) -> CameraYield | None:
+    """Watching for another program on the camera, where processes can be listed."""
+    if not config.camera.yield_to_others:
+        return None
+    users = CameraUsers(options.camera)
+    return CameraYield(users.read) if users.target is not None else None
 
 
 @dataclass(frozen=True)
@@ -203,7 +214,9 @@ def _print_summary(monitor: Monitor, options: RunOptions) -> None:
     summary = summarize(states, monitor.reminders, monitor.config.thresholds)
     if options.json_lines:
         doc = {"type": "summary", **summary.to_dict(),
-               "camera": monitor.camera.status.to_dict()}
+               "camera": {**monitor.camera.status.to_dict(),
+                          "given_up_s": monitor.snapshot.get("camera", {}).get(
+                              "given_up_s", 0.0)}}
         sys.stdout.write(json.dumps(doc) + "\n")
         sys.stdout.flush()
         return
@@ -218,6 +231,9 @@ def _print_summary(monitor: Monitor, options: RunOptions) -> None:
                         f"profile {options.profile!r}" if options.profile else "automatic",
                         monitor.scorer.baseline, states, monitor.reminders, summary)
     print_human(analysis, Console())
+    given_up = monitor.snapshot.get("camera", {}).get("given_up_s", 0.0)
+    if given_up:
+        print(f"Camera given to other programs (calls): {given_up:.0f} s")
     gaps = monitor.camera.status.gaps
     if gaps:
         print(f"Camera gaps: {len(gaps)} ("

@@ -179,8 +179,8 @@ class DesktopShell:
     def _poll_status(self, status: dict[str, Any] | None = None) -> None:
         if status is None:
             status = self.hooks.control({"command": "status"})
-        if status.get("state") == "paused" and self.nudge is not None:
-            self.nudge.set_on(False)  # no samples come while paused: nothing to follow
+        if status.get("state") in ("paused", "camera in use") and self.nudge is not None:
+            self.nudge.set_on(False)  # no samples come meanwhile: nothing to follow
         if self.tray is not None:
             self.tray.update(status)
 

@@ -18,6 +18,8 @@ def icon_state(status: dict[str, Any]) -> str:
     state = str(status.get("state", "unknown"))
     if state == "paused":
         return "paused"
+    if state == "camera in use":
+        return "camera"
     camera = status.get("camera") or {}
     gaps = camera.get("gaps") or []
     if gaps and gaps[-1].get("end_s") is None:
@@ -30,7 +32,9 @@ def tooltip(status: dict[str, Any], earlier_today_s: float = 0.0) -> str:
     state = icon_state(status)
     label = _LABELS["starting"] if status.get("state") == "starting" else _LABELS[state]
     camera = status.get("camera") or {}
-    if state == "camera" and camera.get("source"):
+    if camera.get("in_use_by"):
+        label = "camera in use by " + ", ".join(camera["in_use_by"])
+    elif state == "camera" and camera.get("source"):
         label += f" ({camera['source']})"
     timers = status.get("timers") or {}
     lines = [f"posture-watch: {label}"]
