@@ -34,6 +34,8 @@ class CameraConfig:
     view: str = field(default="auto", metadata={"choices": ("auto", "front", "side")})
     # Let go of the camera while another program (a video call) has it open (`run`).
     yield_to_others: bool = True
+    # Let go of the camera while the screen is locked or the machine sleeps (`run`).
+    pause_when_locked: bool = True
 
 
 @dataclass(frozen=True)

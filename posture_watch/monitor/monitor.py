@@ -27,6 +27,7 @@ from posture_watch.core.staleness import StaleCalibrationWatch
 from posture_watch.core.types import Frame, PoseSample, PostureState, Reminder, State
 from posture_watch.errors import UserError
 from posture_watch.monitor.camera_yield import CameraYield
+from posture_watch.monitor.session_pause import SessionPause
 from posture_watch.vision.camera import CameraSource
 from posture_watch.vision.scene_shift import SceneShiftWatch
 
@@ -65,7 +66,8 @@ class Monitor:
                  notify_text: Callable[[str, str], None] = lambda title, message: None,
                  out: TextIO = sys.stdout, json_lines: bool = False,
                  fixed_rate_hz: float | None = None, sinks: list[Sink] | None = None,
-                 camera_yield: CameraYield | None = None) -> None:
+                 camera_yield: CameraYield | None = None,
+                 session_pause: SessionPause | None = None) -> None:
         self.config = config
         self.camera = camera
         self.estimator = estimator
@@ -84,6 +86,7 @@ class Monitor:
         self._pause_until: float | None = None
         self._user_paused = False
         self._yield = camera_yield
+        self._session = session_pause
         self._last: PostureState | None = None
         self._staleness = StaleCalibrationWatch()
         self._scene = SceneShiftWatch()
@@ -166,11 +169,34 @@ class Monitor:
             change = self._yield.check(self.camera.now())
             if change is not None:
                 self._camera_changed(change)
+        if self._session is not None:
+            lock = self._session.check(self.camera.now())
+            if lock is not None:
+                self._lock_changed(*lock)
         self._update_snapshot()
 
+    def _held_off(self) -> bool:
+        """Whether something outside says: not now (another program, a lock, sleep)."""
+        return ((self._yield is not None and self._yield.active)
+                or (self._session is not None and self._session.active))
+
+    def _lock_changed(self, change: str, lasted_s: float) -> None:
+        assert self._session is not None
+        self._sync_camera()
+        if change == "unlock" and lasted_s >= self.config.reminders.breaks.natural_break_s:
+            self.engine.finish_break()  # away from the screen long enough: a break
+        text = (f"screen {self._session.describe()}: camera let go" if change == "lock"
+                else f"screen unlocked after {lasted_s:.0f} s")
+        if self._json:
+            self._emit({"type": "session", "t": round(self.camera.now(), 3),
+                        "event": change, "lasted_s": round(lasted_s, 1), "message": text})
+        else:
+            print(f"{dt.datetime.now():%H:%M:%S}  {text}", file=self._out, flush=True)
+
     def _sync_camera(self) -> None:
-        """The camera is let go while the user paused or another program holds it."""
-        if self._user_paused or (self._yield is not None and self._yield.active):
+        """The camera is let go while the user paused, another program holds it, or the
+        screen is locked."""
+        if self._user_paused or self._held_off():
             self.camera.pause()
         elif self.camera.paused:
             self.camera.resume()
@@ -195,7 +221,12 @@ class Monitor:
             camera["given_up_s"] = round(self._yield.total_s(self.camera.now()), 1)
         self.snapshot = {
             "running_s": round(self.camera.now(), 1),
-            "state": "camera in use" if in_use else "paused" if self.camera.paused
+            # What the user did or sees comes first: a lock, their own pause, then another
+            # program on the camera.
+            "state": self._session.describe() if self._session is not None
+            and self._session.active else "paused" if self._user_paused
+            else "camera in use" if in_use
+            else "paused" if self.camera.paused
             else (last.state.value if last else "starting"),
             "score": last.score if last else None,
             "paused_until_s": None if self._pause_until is None

@@ -25,7 +25,9 @@ from posture_watch.history.recording import SessionRecorder
 from posture_watch.history.store import Store
 from posture_watch.monitor.camera_yield import CameraYield
 from posture_watch.monitor.monitor import Monitor
+from posture_watch.monitor.session_pause import SessionPause
 from posture_watch.sensors.camera_users import CameraUsers
+from posture_watch.sensors.session_lock import SessionLock
 from posture_watch.vision.camera import CameraSource, FaultPlan
 from posture_watch.vision.landmarkers import ModelPaths, make_estimator
 
@@ -62,6 +64,7 @@ def run_monitor(config: Config, baseline: Baseline | None, models: ModelPaths,
                 notices = DesktopNotices(config)
                 history = _open_history(config, options, camera)
                 shell = _desktop_shell(config, options)
+                lock = _session_lock(config)
                 if options.preview:
                     from posture_watch.monitor.preview import PreviewEstimator
 
@@ -75,7 +78,8 @@ def run_monitor(config: Config, baseline: Baseline | None, models: ModelPaths,
                                   notify_text=notices.text,
                                   json_lines=options.json_lines,
                                   fixed_rate_hz=options.fixed_rate_hz, sinks=sinks,
-                                  camera_yield=_camera_yield(config, options))
+                                  camera_yield=_camera_yield(config, options),
+                                  session_pause=SessionPause(lock.read) if lock else None)
                 monitor.profile = options.profile
                 if options.preview:
                     est.monitor = monitor  # type: ignore[attr-defined]
@@ -91,6 +95,8 @@ def run_monitor(config: Config, baseline: Baseline | None, models: ModelPaths,
                 finally:
                     server.close()
                     notices.close()
+                    if lock is not None:
+                        lock.close()
                     if history:
                         _close_history(*history, config)
                     for sig, handler in previous.items():
@@ -99,6 +105,15 @@ def run_monitor(config: Config, baseline: Baseline | None, models: ModelPaths,
             camera.release()
     _print_summary(monitor, options)
     return 0
+
+
+def _session_lock(config: Config) -> SessionLock | None:
+    """Listening for the screen lock and sleep on D-Bus (Linux), unless turned off."""
+    if not config.camera.pause_when_locked or not sys.platform.startswith("linux"):
+        return None
+    lock = SessionLock()
+    lock.start()
+    return lock
 
 
 def _camera_yield(config: Config, options: RunOptions) -> CameraYield | None:

@@ -16,7 +16,7 @@ _LABELS = {
 def icon_state(status: dict[str, Any]) -> str:
     """One of icons.STATES for a status reply."""
     state = str(status.get("state", "unknown"))
-    if state == "paused":
+    if state in ("paused", "locked", "asleep"):
         return "paused"
     if state == "camera in use":
         return "camera"
@@ -30,7 +30,9 @@ def icon_state(status: dict[str, Any]) -> str:
 def tooltip(status: dict[str, Any], earlier_today_s: float = 0.0) -> str:
     """'posture-watch: posture good / At the desk today: 1 h 5 min / Next break in 12 min'."""
     state = icon_state(status)
-    label = _LABELS["starting"] if status.get("state") == "starting" else _LABELS[state]
+    raw = status.get("state")
+    label = _LABELS["starting"] if raw == "starting" else (
+        "screen locked" if raw == "locked" else "asleep" if raw == "asleep" else _LABELS[state])
     camera = status.get("camera") or {}
     if camera.get("in_use_by"):
         label = "camera in use by " + ", ".join(camera["in_use_by"])
