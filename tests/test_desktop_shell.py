@@ -26,6 +26,8 @@ from posture_watch.desktop.shell.break_screen import BREAK_TITLE, WELCOME_TITLE
 from posture_watch.desktop.shell.calibration_window import CALIBRATION_TITLE
 from posture_watch.desktop.shell.nudge_overlay import NUDGE_TITLE
 from posture_watch.desktop.shell.summary_window import SUMMARY_TITLE
+from posture_watch.errors import UserError
+from posture_watch.monitor.control.client import send_command
 from tests.conftest import RECORDINGS, run_cli
 from tests.support.clips import desk_scenario
 from tests.support.desktop import HANG_GUARD_S, MONITOR, Desktop, desktop, wait_for
@@ -60,8 +62,14 @@ def running(desk: Desktop, tmp: Path, clip: Path, config: str) -> Iterator[subpr
 
 
 def status(desk: Desktop) -> dict:
-    result = run_cli("status", "--json", env=desk.env)
-    return json.loads(result.stdout) if result.returncode == 0 else {}
+    """The monitor's status over its control socket (the CLI's client, in this process:
+    polling does not start a Python process per look)."""
+    try:
+        reply = send_command("status", directory=Path(desk.env["POSTURE_WATCH_RUNTIME_DIR"]),
+                             timeout_s=10.0)
+    except UserError:
+        return {}
+    return reply if reply.get("ok") else {}
 
 
 def countdown(title: str) -> int:

@@ -17,6 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from posture_watch.errors import UserError
+from posture_watch.monitor.control.client import send_command
 from tests.conftest import run_cli
 
 HANG_GUARD_S = 120.0  # the longest a test waits for something that takes seconds
@@ -117,16 +119,24 @@ def status(tmp_path: Path) -> dict:
     return json.loads(result.stdout)
 
 
+def status_reply(tmp_path: Path) -> dict | None:
+    """The monitor's status, asked over the control socket from this process (the CLI's
+    own client, without starting a Python process per look: polling stays cheap for a
+    busy machine), or None while nothing answers."""
+    try:
+        reply = send_command("status", directory=tmp_path / "runtime", timeout_s=10.0)
+    except UserError:
+        return None
+    return reply if reply.get("ok") else None
+
+
 def wait_for_status(tmp_path: Path, proc: RunProcess, condition: Callable[[dict], bool],
                     what: str) -> dict:
     """The first `status --json` reply for which `condition` holds."""
 
     def matching() -> dict | None:
-        result = control(tmp_path, "status", "--json")
-        if result.returncode != 0:
-            return None
-        reply = json.loads(result.stdout)
-        return reply if condition(reply) else None
+        reply = status_reply(tmp_path)
+        return reply if reply is not None and condition(reply) else None
 
     return wait_for(matching, what, proc=proc)
 
