@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import selectors
 import shutil
 import subprocess
 import sys
@@ -18,6 +17,7 @@ import pytest
 from posture_watch.core.types import PoseSample, PostureState, State
 from posture_watch.monitor.preview import WINDOW, annotate
 from tests.conftest import run_cli
+from tests.support.desktop import start_xvfb
 from tests.synthetic import front_person
 
 HANG_GUARD_S = 120.0  # the window opens in seconds; this only catches a hang
@@ -39,28 +39,10 @@ def test_annotate_draws_the_landmarks_and_the_verdict() -> None:
 
 @pytest.fixture
 def display() -> Iterator[str]:
-    """A fresh Xvfb on a display number it picks itself (-displayfd), once it accepts
-    clients: it writes the number to the pipe only when it is ready."""
-    xvfb = shutil.which("Xvfb")
-    assert xvfb, "needs Debian's xvfb (.ci/run installs it)"
-    ready_r, ready_w = os.pipe()
-    server = subprocess.Popen([xvfb, "-displayfd", str(ready_w), "-screen", "0", "800x600x24",
-                               "-nolisten", "tcp"], pass_fds=(ready_w,),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.close(ready_w)
+    server, number = start_xvfb(800, 600)
     try:
-        number = b""
-        with selectors.DefaultSelector() as sel:
-            sel.register(ready_r, selectors.EVENT_READ)
-            while not number.endswith(b"\n") and sel.select(timeout=HANG_GUARD_S):
-                chunk = os.read(ready_r, 16)
-                if not chunk:
-                    break  # Xvfb exited
-                number += chunk
-        assert number.strip().isdigit(), f"Xvfb did not start (exit {server.poll()})"
-        yield f":{number.decode().strip()}"
+        yield number
     finally:
-        os.close(ready_r)
         server.terminate()
         server.wait(timeout=HANG_GUARD_S)
 

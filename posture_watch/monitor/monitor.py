@@ -214,20 +214,13 @@ class Monitor:
 
     def _update_snapshot(self) -> None:
         last = self._last
-        in_use = self._yield is not None and self._yield.active
         camera = self.camera.status.to_dict()
         if self._yield is not None:
             camera["in_use_by"] = [str(u) for u in self._yield.in_use_by]
             camera["given_up_s"] = round(self._yield.total_s(self.camera.now()), 1)
         self.snapshot = {
             "running_s": round(self.camera.now(), 1),
-            # What the user did or sees comes first: a lock, their own pause, then another
-            # program on the camera.
-            "state": self._session.describe() if self._session is not None
-            and self._session.active else "paused" if self._user_paused
-            else "camera in use" if in_use
-            else "paused" if self.camera.paused
-            else (last.state.value if last else "starting"),
+            "state": self._state_name(),
             "score": last.score if last else None,
             "paused_until_s": None if self._pause_until is None
             else round(self._pause_until, 1),
@@ -236,6 +229,19 @@ class Monitor:
             "reminders": len(self.reminders),
             "calibration": self._calibration(),
         }
+
+    def _state_name(self) -> str:
+        """What the user did or sees comes first: a lock, their own pause, then another
+        program on the camera; then the last judgment."""
+        if self._session is not None and self._session.active:
+            return self._session.describe()
+        if self._user_paused:
+            return "paused"
+        if self._yield is not None and self._yield.active:
+            return "camera in use"
+        if self.camera.paused:
+            return "paused"
+        return self._last.state.value if self._last else "starting"
 
     def _calibration(self) -> dict[str, Any]:
         baseline = self.scorer.baseline

@@ -52,7 +52,7 @@ class _Listener(threading.Thread):
         self.connected = False
 
     def run(self) -> None:
-        from jeepney import MatchRule, MessageType
+        from jeepney import HeaderFields, MatchRule, MessageType
         from jeepney.bus_messages import message_bus
         from jeepney.io.blocking import open_dbus_connection
 
@@ -85,8 +85,6 @@ class _Listener(threading.Thread):
                 if header.message_type != MessageType.signal or not msg.body:
                     continue
                 fields = header.fields
-                from jeepney import HeaderFields
-
                 key = (fields.get(HeaderFields.interface), fields.get(HeaderFields.member))
                 if key in self.rules and isinstance(msg.body[0], bool):
                     self.on_value(key, msg.body[0])

@@ -29,7 +29,9 @@ def _tool(name: str) -> str:
     return path
 
 
-def _start_xvfb(width: int, height: int) -> tuple[subprocess.Popen, str]:
+def start_xvfb(width: int, height: int) -> tuple[subprocess.Popen, str]:
+    """A fresh Xvfb on a display number it picks itself (-displayfd), once it accepts
+    clients: it writes the number to the pipe only when it is ready."""
     ready_r, ready_w = os.pipe()
     server = subprocess.Popen([_tool("Xvfb"), "-displayfd", str(ready_w), "-screen", "0",
                                f"{width}x{height}x24", "-nolisten", "tcp", "-noreset"],
@@ -108,7 +110,7 @@ def desktop(shots: Path) -> Iterator[Desktop]:
     for tool in TOOLS:
         _tool(tool)
     width, height = MONITOR
-    server, display = _start_xvfb(2 * width, height)
+    server, display = start_xvfb(2 * width, height)
     env = dict(os.environ, DISPLAY=display, QT_QPA_PLATFORM="xcb")
     env.pop("WAYLAND_DISPLAY", None)
     helpers: list[subprocess.Popen] = []

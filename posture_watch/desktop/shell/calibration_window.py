@@ -5,7 +5,6 @@ capture runs elsewhere (monitor/guided_calibration.py) and talks to it through `
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -16,6 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from posture_watch.desktop.shell.preview_window import rgb_pixmap
 from posture_watch.desktop.shell.style import SHEET
 
 CALIBRATION_TITLE = "posture-watch: calibration"
@@ -106,8 +106,7 @@ class CalibrationWindow(QWidget):
         feed.done.connect(self.finish)
 
     def set_frame(self, rgb: object, width: int, height: int) -> None:
-        image = QImage(rgb, width, height, 3 * width, QImage.Format.Format_RGB888)
-        self.preview.setPixmap(QPixmap.fromImage(image).scaled(
+        self.preview.setPixmap(rgb_pixmap(rgb, width, height).scaled(
             *_PREVIEW, Qt.AspectRatioMode.KeepAspectRatio,
             Qt.TransformationMode.SmoothTransformation))
 
