@@ -77,6 +77,24 @@ class Desktop:
         return (int(fields["Absolute upper-left X"]), int(fields["Absolute upper-left Y"]),
                 int(fields["Width"]), int(fields["Height"]))
 
+    def pointer(self) -> tuple[int, int]:
+        """Where the pointer is on the root."""
+        fields = dict(line.split("=", 1) for line in
+                      self.run("xdotool", "getmouselocation", "--shell").split())
+        return int(fields["X"]), int(fields["Y"])
+
+    def move_pointer(self, x: int, y: int) -> None:
+        """Move the pointer and see it there. Not `mousemove --sync`: that waits for the
+        pointer to move, and when it is already there nothing moves, so it sits out
+        xdotool's 15 s timeout."""
+        self.run("xdotool", "mousemove", str(x), str(y))
+        wait_for(f"the pointer at {x},{y}", lambda: self.pointer() == (x, y))
+
+    def click(self, x: int, y: int, button: int = 1) -> None:
+        """A press and release at x, y: once the pointer is there, so the press is too."""
+        self.move_pointer(x, y)
+        self.run("xdotool", "click", str(button))
+
     def screenshot(self, name: str) -> np.ndarray:
         """The whole screen, saved as a test artefact (grabbed by a separate process)."""
         path = self.shots / f"{name}.png"
