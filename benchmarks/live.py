@@ -6,10 +6,13 @@ and reads the process's CPU time and RSS from /proc over the measured stretch:
 
 - the default adaptive rate (2 Hz; 5 Hz while poor; 0.5 Hz while away);
 - a fixed 5 Hz;
-- paused (the camera released).
+- paused (the camera released);
+- waiting while another program holds the camera (a call: this script opens the video
+  file itself, and the run lets go of it and looks again every second).
 
 Targets on the 2-core reference machine: at most 5 % of one core at the default rate, at
-most 1 % while paused, RSS growth at most 10 MB over the run. Linux only (/proc).
+most 1 % while paused or waiting for the camera, RSS growth at most 10 MB over the run.
+Linux only (/proc).
 
     python benchmarks/live.py [--seconds 120]
 """
@@ -17,6 +20,7 @@ most 1 % while paused, RSS growth at most 10 MB over the run. Linux only (/proc)
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -62,26 +66,44 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def measure(video: Path, seconds: float, extra: list[str], pause: bool,
+def measure(video: Path, seconds: float, extra: list[str], wait: str | None,
             env: dict[str, str]) -> tuple[float, float, float]:
-    """CPU % of one core, RSS at the start and growth (MB) over `seconds` after warm-up."""
+    """CPU % of one core, RSS at the start and growth (MB) over `seconds` after warm-up;
+    `wait`: "pause" (the user paused it) or "call" (this process holds the camera)."""
     cmd = [sys.executable, "-m", "posture_watch", "run", "--camera", str(video), *extra]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    holder = None
     try:
         time.sleep(WARM_UP_S)
-        if pause:
+        if wait == "pause":
             subprocess.run([sys.executable, "-m", "posture_watch", "pause"], env=env,
                            check=True, capture_output=True)
-            time.sleep(2.0)
+        elif wait == "call":
+            holder = video.open("rb")  # another program on the camera
+        if wait is not None:
+            _wait_for_state(env, ("paused",) if wait == "pause" else ("camera in use",))
         cpu0, wall0, rss0 = cpu_seconds(proc.pid), time.monotonic(), rss_mb(proc.pid)
         time.sleep(seconds)
         cpu1, wall1, rss1 = cpu_seconds(proc.pid), time.monotonic(), rss_mb(proc.pid)
     finally:
+        if holder is not None:
+            holder.close()
         proc.terminate()
         _, err = proc.communicate(timeout=30)
     if proc.returncode != 0:
         raise SystemExit(f"run exited with {proc.returncode}: {err.decode()[-500:]}")
     return 100.0 * (cpu1 - cpu0) / (wall1 - wall0), rss0, rss1 - rss0
+
+
+def _wait_for_state(env: dict[str, str], states: tuple[str, ...]) -> None:
+    """Until `status` says one of `states` (the run has let go of the camera)."""
+    for _ in range(60):
+        reply = subprocess.run([sys.executable, "-m", "posture_watch", "status", "--json"],
+                               env=env, capture_output=True, text=True)
+        if reply.returncode == 0 and json.loads(reply.stdout).get("state") in states:
+            return
+        time.sleep(0.5)
+    raise SystemExit(f"the run never said {' or '.join(states)}")
 
 
 def main() -> int:
@@ -100,10 +122,11 @@ def main() -> int:
         env.setdefault("POSTURE_WATCH_NO_DOWNLOAD", "1")
         print(f"file-backed camera: {length:.0f} s video, {args.seconds:.0f} s measured "
               f"after {WARM_UP_S:.0f} s warm-up")
-        for label, extra, pause in (("default (adaptive 2 Hz)", [], False),
-                                    ("fixed 5 Hz", ["--rate", "5"], False),
-                                    ("paused", [], True)):
-            cpu, rss, growth = measure(video, args.seconds, extra, pause, env)
+        for label, extra, wait in (("default (adaptive 2 Hz)", [], None),
+                                   ("fixed 5 Hz", ["--rate", "5"], None),
+                                   ("paused", [], "pause"),
+                                   ("camera in use (a call)", [], "call")):
+            cpu, rss, growth = measure(video, args.seconds, extra, wait, env)
             print(f"  {label:<24} CPU {cpu:5.1f} % of one core, RSS {rss:5.0f} MB, "
                   f"growth {growth:+5.1f} MB")
     return 0

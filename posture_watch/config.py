@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from posture_watch.core.settings import Config
+from posture_watch.core.working_hours import DAYS, parse_ranges
 from posture_watch.errors import UserError
 
 # Pairs that must be ordered: (key of the milder band, key of the stricter band, relation)
@@ -63,6 +64,11 @@ def _build(cls: type, data: dict[str, Any], prefix: str) -> Any:
 def _check_value(path: str, kind: Any, value: Any, meta: typing.Mapping[str, Any]) -> Any:
     if isinstance(kind, types.UnionType):
         kind = next(k for k in typing.get_args(kind) if k is not type(None))
+    if typing.get_origin(kind) is tuple:  # a list of names
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip()
+                                                  for v in value):
+            raise UserError(f"config: '{path}' must be a list of names, not {value!r}")
+        return tuple(v.strip() for v in value)
     if kind is bool:
         if not isinstance(value, bool):
             raise UserError(f"config: '{path}' must be true or false, not {value!r}")
@@ -75,6 +81,12 @@ def _check_value(path: str, kind: Any, value: Any, meta: typing.Mapping[str, Any
             raise UserError(f"config: '{path}' must be one of {', '.join(choices)}, not {value!r}")
         if meta.get("pattern") == "quiet_hours" and value and not _is_time_range(value):
             raise UserError(f"config: '{path}' must look like \"22:00-07:00\", not {value!r}")
+        if meta.get("pattern") == "working_hours":
+            try:
+                parse_ranges(value)
+            except ValueError as exc:
+                raise UserError(f"config: '{path}': {exc} (several: \"09:00-12:30, "
+                                "13:30-17:30\")") from None
         return value
     if kind is int:
         if isinstance(value, bool) or not isinstance(value, int):
@@ -120,9 +132,17 @@ def _check_order(cfg: Config) -> None:
             raise UserError(f"config: '{milder}' ({a}) must be {rel} '{stricter}' ({b})")
 
 
+def _check_working_hours(cfg: Config) -> None:
+    hours = cfg.working_hours
+    if hours.enabled and not any(getattr(hours, day).strip() for day in DAYS):
+        raise UserError("config: 'working_hours.enabled' is true but no day has hours; "
+                        "give some, e.g. monday = \"09:00-17:30\"")
+
+
 def config_from_dict(data: dict[str, Any]) -> Config:
     cfg = _build(Config, data, "")
     _check_order(cfg)
+    _check_working_hours(cfg)
     return cfg
 
 
@@ -148,7 +168,9 @@ def config_to_dict(cfg: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for f in dataclasses.fields(cfg):
         value = getattr(cfg, f.name)
-        out[_toml_name(f.name)] = (
-            config_to_dict(value) if dataclasses.is_dataclass(value) else value
-        )
+        if dataclasses.is_dataclass(value):
+            value = config_to_dict(value)
+        elif isinstance(value, tuple):
+            value = list(value)  # as TOML writes it
+        out[_toml_name(f.name)] = value
     return out

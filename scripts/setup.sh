@@ -7,7 +7,8 @@
 # python3-gi (GLib's own launcher reads the autostart entry in its test); for the desktop
 # shell's tests, a window manager (openbox), a tray host (trayer), a compositor (xcompmgr),
 # xdotool and xrandr, a font, and the X libraries Qt's xcb plugin loads (its error names
-# only the first one missing).
+# only the first one missing); gsettings and GNOME's schemas (libglib2.0-bin,
+# gsettings-desktop-schemas) for the do-not-disturb sensor's test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,6 +23,9 @@ if [ "${1:-}" = "--test" ]; then
         command -v "$tool" >/dev/null || missing+=("$tool")
     done
     command -v xrandr >/dev/null || missing+=(x11-xserver-utils)
+    command -v gsettings >/dev/null || missing+=(libglib2.0-bin)
+    dpkg-query -W -f='${Status}' gsettings-desktop-schemas 2>/dev/null | grep -q "ok installed" \
+        || missing+=(gsettings-desktop-schemas)
     for lib in libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 \
                libxcb-render-util0 libxcb-xkb1 libxkbcommon-x11-0 fonts-dejavu-core; do
         dpkg-query -W -f='${Status}' "$lib" 2>/dev/null | grep -q "ok installed" \

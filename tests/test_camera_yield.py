@@ -1,6 +1,6 @@
 """Giving the camera back to another program (issue 11, part 1): the sensor that lists the
-camera's other users, the yield-and-resume policy on an injected clock, and a real `run`
-that lets go of its file camera while a second process holds the same file open."""
+camera's other users, and a real `run` that lets go of its file camera while a second
+process holds the same file open (the watch's timing is in test_context.py)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from posture_watch.monitor.camera_yield import CameraYield
-from posture_watch.sensors.camera_users import CameraUser, CameraUsers, camera_path
+from posture_watch.core.context import Condition, Kind
+from posture_watch.sensors.camera_users import CameraUsers, camera_path
 from tests.support.live import (
     control,
     start_run,
@@ -49,30 +49,16 @@ def test_the_sensor_lists_other_processes_holding_the_camera(tmp_path: Path) -> 
         assert users.read() == ()
         holder = _holder(camera)
         try:
-            [found] = users.read()
+            [found] = users.users()
             assert found.pid == holder.pid and found.name.startswith("python")
             assert str(found) == f"{found.name} (pid {holder.pid})"
+            assert users.read() == (Condition(Kind.CALL, str(found)),)
         finally:
             _release(holder)
     assert users.read() == ()
     assert camera_path("7") == (None if not Path("/dev/video7").exists()
                                 else Path("/dev/video7").resolve())
     assert CameraUsers(str(tmp_path / "missing")).read() == ()  # nothing to look for
-
-
-def test_yield_and_resume_follow_the_readings_on_their_interval() -> None:
-    zoom = (CameraUser(42, "zoom"),)
-    readings = iter([(), zoom, zoom, zoom, (), ()])
-    policy = CameraYield(lambda: next(readings), interval_s=1.0)
-    assert policy.check(0.0) is None
-    assert policy.check(0.5) is None  # between checks: not looked at
-    assert policy.check(1.0) == "yield" and policy.active
-    assert policy.describe() == "camera in use by zoom (pid 42)"
-    assert policy.check(2.0) is None and policy.check(3.0) is None
-    assert policy.total_s(3.5) == 2.5
-    assert policy.check(4.0) == "resume" and not policy.active
-    assert policy.yielded_s == 3.0 and policy.total_s(10.0) == 3.0
-    assert policy.check(5.0) is None
 
 
 @pytest.mark.model
@@ -110,7 +96,8 @@ def test_run_gives_the_camera_to_another_process_and_takes_it_back(
         proc.stop_if_running()
     assert proc.returncode == 0, err
     events = [json.loads(line) for line in out.splitlines()
-              if line.startswith('{"type": "camera"')]
-    assert [e["message"].split(" by ")[0] for e in events] == ["camera in use", "camera back"]
+              if line.startswith('{"type": "context"')]
+    assert [(e["kind"], e["event"]) for e in events] == [("call", "began"), ("call", "ended")]
+    assert events[0]["message"].startswith(f"camera in use by {user}")
     print(f"\ncamera released {released_s:.2f} s after another process opened it; "
           f"taken back {resumed_s:.2f} s after it closed (wall time, status polled)")

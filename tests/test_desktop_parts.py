@@ -51,6 +51,18 @@ def test_the_tray_says_the_state_the_time_at_the_desk_and_the_next_break() -> No
     assert tooltip(_status("starting")).startswith("posture-watch: starting")
 
 
+def test_the_tray_says_when_working_hours_begin_and_why_reminders_wait() -> None:
+    off = _status("off hours", context={"camera_off": "outside working hours, back Mon 08:00",
+                                        "quiet": None})
+    assert icon_state(off) == "paused"
+    assert tooltip(off) == ("posture-watch: outside working hours, back Mon 08:00\n"
+                            "At the desk today: 65 min")
+    presenting = _status(context={"camera_off": None,
+                                  "quiet": "full-screen window (Impress)"})
+    assert icon_state(presenting) == "good"  # still measured
+    assert "Reminders wait: full-screen window (Impress)" in tooltip(presenting)
+
+
 @pytest.fixture(scope="module")
 def qt_offscreen():
     """Qt drawing with no display; the setting is put back for the tests after these."""

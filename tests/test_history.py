@@ -266,7 +266,8 @@ def test_export_csv_and_json_parse_back(store: Store) -> None:
     queries.export(store, "json", MIDNIGHT - 86400, out, until=NOW)
     doc = json.loads(out.getvalue())
     assert {k: len(v) for k, v in doc.items()} == {
-        "sessions": 2, "samples": 1400, "reminders": 2, "breaks": 1, "discomfort": 1}
+        "sessions": 2, "samples": 1400, "reminders": 2, "breaks": 1, "context_spans": 0,
+        "discomfort": 1}
     assert doc["reminders"][0]["response"] == "snoozed"
     # only today
     out = io.StringIO()
@@ -280,12 +281,12 @@ def test_forget_before_a_time_and_everything(store: Store) -> None:
     store.add_discomfort(START, "neck", 3)
     counts = queries.forget(store, MIDNIGHT)
     assert counts == {"sessions": 1, "samples": 200, "reminders": 0, "breaks": 0,
-                      "discomfort": 1, "total": 202}
+                      "discomfort": 1, "spans": 0, "total": 202}
     assert len(store.samples(0, NOW)) == 1200
     assert [d.level for d in store.discomfort(0, NOW)] == [3]
     counts = queries.forget(store, None)
     assert counts == {"sessions": 1, "samples": 1200, "reminders": 2, "breaks": 1,
-                      "discomfort": 1, "total": 1205}
+                      "discomfort": 1, "spans": 0, "total": 1205}
     assert store.samples(0, NOW) == [] and store.sessions() == []
 
 
@@ -357,7 +358,7 @@ def test_migration_v2_to_v3_keeps_data(tmp_path: Path) -> None:
     conn.close()
     with Store(db, now=Clock(NOW)) as s:
         check = sqlite3.connect(db)
-        assert check.execute("PRAGMA user_version").fetchone()[0] == 4 == schema.SCHEMA_VERSION
+        assert check.execute("PRAGMA user_version").fetchone()[0] == 5 == schema.SCHEMA_VERSION
         check.close()
         assert [r.id for r in s.sessions()] == [1]
         assert [(r.state, r.distance_cm) for r in s.samples(START, START + 2)] == [

@@ -1,6 +1,7 @@
 """Pausing on the screen lock and on sleep (issue 11, part 2), with real D-Bus: two
 private dbus-daemons stand in for the session and the system bus, and the test emits the
-screen saver's and logind's signals on them, as a desktop would."""
+screen saver's and logind's signals on them, as a desktop would; a stand-in logind serves
+the session's LockedHint."""
 
 from __future__ import annotations
 
@@ -14,9 +15,9 @@ import pytest
 from jeepney import DBusAddress, new_signal
 from jeepney.io.blocking import open_dbus_connection
 
-from posture_watch.monitor.session_pause import SessionPause
+from posture_watch.core.context import Condition, Kind
 from posture_watch.sensors.session_lock import LockReading, SessionLock
-from tests.support.dbus import HANG_GUARD_S, private_bus
+from tests.support.dbus import HANG_GUARD_S, LogindService, private_bus, session_found_by
 from tests.support.live import (
     RunProcess,
     control,
@@ -55,20 +56,20 @@ def test_the_sensor_follows_both_screen_savers_and_sleep() -> None:
         lock = SessionLock(session.address, system.address)
         lock.start()
         try:
-            assert lock.read() == LockReading()
+            assert lock.reading() == LockReading()
             screen_saver(session.address, "org.freedesktop.ScreenSaver", True)
-            until(lambda: lock.read().locked, "the lock")
+            until(lambda: lock.reading().locked, "the lock")
             screen_saver(session.address, "org.gnome.ScreenSaver", False)
             screen_saver(session.address, "org.gnome.ScreenSaver", True)
             screen_saver(session.address, "org.freedesktop.ScreenSaver", False)
             time.sleep(0.3)  # give a wrong unlock the chance to arrive: GNOME still says so
-            assert lock.read().locked
+            assert lock.reading().locked
             screen_saver(session.address, "org.gnome.ScreenSaver", False)
-            until(lambda: not lock.read().locked, "the unlock")
+            until(lambda: not lock.reading().locked, "the unlock")
             sleep_signal(system.address, True)
-            until(lambda: lock.read().asleep, "sleep")
+            until(lambda: lock.reading().asleep, "sleep")
             sleep_signal(system.address, False)
-            until(lambda: not lock.read().away, "the wake-up")
+            until(lambda: not lock.reading().away, "the wake-up")
         finally:
             lock.close()
 
@@ -76,19 +77,36 @@ def test_the_sensor_follows_both_screen_savers_and_sleep() -> None:
 def test_no_bus_means_never_locked() -> None:
     lock = SessionLock("unix:path=/nonexistent/bus", "unix:path=/nonexistent/system")
     lock.start()
-    assert lock.read() == LockReading()
+    assert lock.reading() == LockReading()
+    assert lock.read() == ()
     lock.close()
 
 
-def test_a_lock_as_long_as_a_natural_break_is_one() -> None:
-    readings = iter([LockReading(), LockReading(locked=True), LockReading(locked=True),
-                     LockReading()])
-    pause = SessionPause(lambda: next(readings), interval_s=1.0)
-    assert pause.check(0.0) is None
-    assert pause.check(1.0) == ("lock", 0.0) and pause.active
-    assert pause.describe() == "locked"
-    assert pause.check(1.5) is None and pause.check(2.0) is None
-    assert pause.check(3.0) == ("unlock", 2.0) and not pause.active
+@pytest.mark.parametrize("found_by", ["session id", "pid"])
+def test_the_sensor_follows_loginds_locked_hint(found_by: str,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    pid = session_found_by(found_by, monkeypatch)
+    with private_bus() as system:
+        logind = LogindService(system.address, session_id="c7", pid=pid,
+                               LockedHint=("b", True))
+        lock = SessionLock("unix:path=/nonexistent/bus", system.address)
+        try:
+            lock.start()
+            assert lock.read() == (Condition(Kind.LOCKED),)  # locked before we started
+            logind.set(LockedHint=("b", False))
+            until(lambda: not lock.reading().locked, "the unlock")
+            logind.set(IdleHint=("b", True))  # another property: no word on the lock
+            logind.set(LockedHint=("b", True))
+            until(lambda: lock.reading().locked, "the lock")
+            sleep_signal(system.address, True)  # sleep is still heard beside it
+            until(lambda: lock.reading().asleep, "sleep")
+            assert lock.read() == (Condition(Kind.ASLEEP), Condition(Kind.LOCKED))
+            logind.set(LockedHint=("b", False))
+            sleep_signal(system.address, False)
+            until(lambda: not lock.reading().away, "the unlock and the wake-up")
+        finally:
+            lock.close()
+            logind.close()
 
 
 @pytest.mark.model
@@ -128,6 +146,8 @@ def test_run_lets_go_of_the_camera_while_locked(tmp_path: Path,
         finally:
             proc.stop_if_running()
     assert proc.returncode == 0, err
-    events = [json.loads(line)["event"] for line in out.splitlines()
-              if line.startswith('{"type": "session"')]
-    assert events == ["lock", "unlock", "lock", "unlock"]
+    docs = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    events = [(doc["kind"], doc["event"]) for doc in docs if doc["type"] == "context"
+              and doc["kind"] in ("locked", "asleep")]
+    assert events == [("locked", "began"), ("locked", "ended"), ("asleep", "began"),
+                      ("asleep", "ended")]

@@ -100,7 +100,7 @@ def raw_count(path: Path, table: str = "samples") -> int:
 
 def test_new_database_has_current_schema_in_wal_mode(store: Store, db: Path) -> None:
     conn = sqlite3.connect(db)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION == 4
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION == 5
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     columns = [r[1] for r in conn.execute("PRAGMA table_info(reminders)")]
     assert "response" in columns

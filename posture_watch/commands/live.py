@@ -60,6 +60,13 @@ def _describe_status(status: dict) -> str:
     if camera.get("in_use_by"):
         lines.append("camera in use by " + ", ".join(camera["in_use_by"])
                      + ": waiting for it to be closed")
+    context = status.get("context") or {}
+    if status.get("state") == "off hours" and context.get("camera_off"):
+        lines.append(f"{context['camera_off']}: the camera stays closed until then")
+    if context.get("quiet"):
+        held = context.get("held_reminders", 0)
+        lines.append(f"reminders wait: {context['quiet']}"
+                     + (f" ({held} held)" if held else ""))
     gaps = camera.get("gaps", [])
     if gaps:
         last = gaps[-1]

@@ -1,5 +1,6 @@
 """Summaries of stored history (pure): time at the desk, posture, episodes, reminders,
-breaks, the main issue, the trend against the previous period, and logged discomfort.
+breaks, time in context spans (calls, the screen locked...), the main issue, the trend
+against the previous period, and logged discomfort.
 
 Works on the store's plain rows (or anything with the same attributes): one row per
 session-second, so a row count is a number of seconds. No database, no clock: the caller
@@ -42,6 +43,10 @@ from posture_watch.core.types import State
 CARE_SPAN_DAYS = 14
 CARE_LEVEL = 7
 JUDGED = (State.GOOD, State.CAUTION, State.POOR)
+# Why the camera was not watching, besides a break or the user being away: another program
+# had it (a video call), the screen was locked, the machine slept, or it was outside the
+# working hours. Stored as context spans; their time is neither at the desk nor away.
+CONTEXT_KINDS = ("call", "locked", "asleep", "off_hours")
 
 
 class SampleLike(Protocol):
@@ -67,6 +72,15 @@ class ReminderLike(Protocol):
 class BreakLike(Protocol):
     @property
     def kind(self) -> str: ...
+
+
+class SpanLike(Protocol):
+    @property
+    def kind(self) -> str: ...
+    @property
+    def start(self) -> float: ...
+    @property
+    def end(self) -> float: ...
 
 
 class DiscomfortLike(Protocol):
@@ -142,6 +156,8 @@ class HistorySummary:
     # the figures behind setup_issue, so what is printed agrees with the advice.
     distance: DistanceFigures | None = None
     setup: SetupFinding | None = None
+    # Seconds of the period in each context span kind (CONTEXT_KINDS, all present).
+    context_s: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CONTEXT_KINDS, 0))
 
     @property
     def breaks_taken(self) -> int:
@@ -430,6 +446,35 @@ def breaks_due(present_s: float, after_presence_s: float) -> int:
     return math.floor(present_s / after_presence_s) if after_presence_s > 0 else 0
 
 
+# --- context spans -----------------------------------------------------------------------
+
+
+def _union_length(intervals: Iterable[tuple[float, float]]) -> float:
+    """Total length covered by the intervals (overlaps counted once)."""
+    total = 0.0
+    reach = -math.inf
+    for lo, hi in sorted(intervals):
+        lo = max(lo, reach)
+        if hi > lo:
+            total += hi - lo
+            reach = hi
+    return total
+
+
+def context_seconds(spans: Iterable[SpanLike], since: float, until: float) -> dict[str, int]:
+    """Seconds of [since, until) inside spans of each kind (CONTEXT_KINDS, in that order).
+
+    Spans are cut to the period, so a call across midnight counts on both days; spans of
+    one kind that overlap (recorded twice) count once.
+    """
+    by_kind: dict[str, list[tuple[float, float]]] = {kind: [] for kind in CONTEXT_KINDS}
+    for span in spans:
+        lo, hi = max(span.start, since), min(span.end, until)
+        if span.kind in by_kind and hi > lo:
+            by_kind[span.kind].append((lo, hi))
+    return {kind: round(_union_length(parts)) for kind, parts in by_kind.items()}
+
+
 # --- discomfort --------------------------------------------------------------------------
 
 
@@ -485,6 +530,7 @@ def summarize_history(*, since: float, until: float, label: str,
                       rollups: Sequence[Mapping[str, Any]] | None = None,
                       previous_rollups: Sequence[Mapping[str, Any]] | None = None,
                       thresholds: ThresholdsConfig | None = None,
+                      spans: Iterable[SpanLike] = (),
                       ) -> HistorySummary:
     """Summarize [since, until). `discomfort` may reach back before `since` (the care check
     looks at the last weeks); the per-area figures use only entries inside the period.
@@ -492,6 +538,7 @@ def summarize_history(*, since: float, until: float, label: str,
     `rollups` / `previous_rollups` (consecutive stretches in time order, see `rollup`)
     stand in for `samples` / `previous_samples` when given, with identical results.
     `thresholds` give the distance band of the set-up findings (the defaults if None).
+    `spans` are the context spans overlapping the period (see context_seconds).
     """
     if rollups is not None:
         totals = combine_rollups(rollups)
@@ -526,4 +573,5 @@ def summarize_history(*, since: float, until: float, label: str,
         care_text=care_text(reasons) if reasons else None,
         distance=figures,
         setup=finding,
+        context_s=context_seconds(spans, since, until),
     )

@@ -231,6 +231,23 @@ class ReminderEngine:
             self._add_absence(dt)
         return self._fire(state)
 
+    def unseen(self, t_s: float, present: bool | None) -> None:
+        """Time the camera could not look (another program had it). Keyboard and mouse
+        input tells whether the user was there: `present` time counts toward the break,
+        eye, stretch and hydration timers (a call is sitting too) but builds no posture
+        hold; idle time, or no way to tell (None), is neither presence nor absence, since
+        idle alone is never a break. Posture is judged afresh when the camera is back."""
+        dt = self._step(t_s)
+        self._hold.clear()
+        self._static_s = 0.0
+        self._static_good = None
+        if present:
+            self._away_s = 0.0
+            self._break_taken = False
+            self._presence_s += dt
+            self._since_break_s += dt
+            self._since_stretch_s += dt
+
     def snooze(self, t_s: float, duration_s: float | None = None) -> None:
         """Silence all reminders until t_s + duration (default: config.snooze_default_s)."""
         duration = self._cfg.snooze_default_s if duration_s is None else duration_s

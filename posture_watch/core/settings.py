@@ -36,6 +36,12 @@ class CameraConfig:
     yield_to_others: bool = True
     # Let go of the camera while the screen is locked or the machine sleeps (`run`).
     pause_when_locked: bool = True
+    # Privacy mode (`run`): open the camera for one frame every this many seconds and let
+    # go of it in between, so its light is off; 0 keeps it open (sampling at [live] rates).
+    check_every_s: float = _num(0.0, 0.0, 600.0)
+    # Frames read and dropped after each privacy-mode opening of a real camera, while its
+    # auto-exposure settles (a file played as a camera skips them).
+    check_warmup_frames: int = _num(15, 0, 120)
 
 
 @dataclass(frozen=True)
@@ -182,6 +188,43 @@ class DesktopConfig:
     sound_volume: float = _num(0.4, 0.0, 1.0)
 
 
+def _hours(default: str) -> Any:
+    return field(default=default, metadata={"pattern": "working_hours"})
+
+
+@dataclass(frozen=True)
+class WorkingHoursConfig:
+    """When `run` may use the camera (off: always). Several ranges a day, commas between."""
+
+    enabled: bool = False
+    monday: str = _hours("08:00-18:00")
+    tuesday: str = _hours("08:00-18:00")
+    wednesday: str = _hours("08:00-18:00")
+    thursday: str = _hours("08:00-18:00")
+    friday: str = _hours("08:00-18:00")
+    saturday: str = _hours("")
+    sunday: str = _hours("")
+
+    def by_day(self) -> dict[str, str]:
+        return {name: getattr(self, name) for name in (
+            "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")}
+
+
+@dataclass(frozen=True)
+class ContextConfig:
+    """What else `run` listens to besides the camera (sensors/)."""
+
+    # Hold break screens, nudges and notifications (queued, never dropped) while the
+    # desktop's do-not-disturb is on, a full-screen window is active, or a listed app runs.
+    do_not_disturb: bool = True
+    fullscreen: bool = True
+    apps: tuple[str, ...] = ("teams-for-linux", "skypeforlinux", "CiscoCollabHost",
+                             "jitsi-meet", "pdfpc", "pympress", "impressive")
+    # Keyboard and mouse idle time decides presence while the camera cannot look.
+    idle: bool = True
+    idle_after_s: float = _num(300.0, 10.0, 3600.0)
+
+
 @dataclass(frozen=True)
 class Config:
     sampling: SamplingConfig = field(default_factory=SamplingConfig)
@@ -196,3 +239,5 @@ class Config:
     notifications: NotificationsConfig = field(default_factory=NotificationsConfig)
     history: HistoryConfig = field(default_factory=HistoryConfig)
     desktop: DesktopConfig = field(default_factory=DesktopConfig)
+    context: ContextConfig = field(default_factory=ContextConfig)
+    working_hours: WorkingHoursConfig = field(default_factory=WorkingHoursConfig)

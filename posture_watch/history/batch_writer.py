@@ -1,12 +1,14 @@
 """Writing one flush's worth of buffered history in one transaction.
 
 All of a batch commits or none of it: the rows of complete seconds, sessions started while
-the database was unwritable, reminders, breaks and session ends. What a commit establishes
-(the database ids of such sessions, the ids of interned rule and note names) is remembered
-only once it has committed, so a failed batch can be retried exactly as it was.
+the database was unwritable, reminders, breaks, context spans and session ends. What a
+commit establishes (the database ids of such sessions, the ids of interned rule and note
+names) is remembered only once it has committed, so a failed batch can be retried exactly
+as it was.
 
-A batch also deletes the day rollups of the days it writes into, in the same transaction,
-so a stored rollup always matches its day's rows.
+A batch also deletes the day rollups of the days it writes seconds into, in the same
+transaction, so a stored rollup always matches its day's rows. (Rollups hold per-second
+figures only; breaks, reminders and context spans are read for each summary.)
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 from posture_watch.history.connection import rollback
 from posture_watch.history.seconds import FoldedSeconds, write_seconds
 
-MAX_PENDING_EVENTS = 1000  # reminders / breaks kept in memory while unwritable
+MAX_PENDING_EVENTS = 1000  # reminders / breaks / spans kept in memory while unwritable
 INSERT_SESSION = ("INSERT INTO sessions (started_at, source, kind, profile, config_fingerprint) "
                   "VALUES (?, ?, ?, ?, ?)")
 
@@ -36,12 +38,19 @@ class PendingEvents:
     sessions: dict[int, tuple[Any, ...]] = field(default_factory=dict)  # provisional id -> row
     reminders: deque[tuple[Any, ...]] = field(default_factory=_event_queue)
     breaks: deque[tuple[Any, ...]] = field(default_factory=_event_queue)
+    spans: deque[tuple[Any, ...]] = field(default_factory=_event_queue)
     ends: dict[int, float] = field(default_factory=dict)  # session id -> ended_at
+
+    def __bool__(self) -> bool:
+        """Whether anything waits to be written."""
+        return bool(self.sessions or self.reminders or self.breaks or self.spans
+                    or self.ends)
 
     def clear(self) -> None:
         self.sessions.clear()
         self.reminders.clear()
         self.breaks.clear()
+        self.spans.clear()
         self.ends.clear()
 
 
@@ -85,6 +94,9 @@ class BatchWriter:
             [(real.get(r[0], r[0]), *r[1:]) for r in events.reminders])
         conn.executemany("INSERT INTO breaks (session_id, start, end, kind) VALUES (?, ?, ?, ?)",
                          [(real.get(b[0], b[0]), *b[1:]) for b in events.breaks])
+        conn.executemany("INSERT INTO context_spans (session_id, kind, start, end, detail) "
+                         "VALUES (?, ?, ?, ?, ?)",
+                         [(real.get(c[0], c[0]), *c[1:]) for c in events.spans])
         _update_sessions(conn, seconds, events.ends, real)
         conn.execute("COMMIT")
         self._string_ids = ids

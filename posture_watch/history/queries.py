@@ -2,7 +2,9 @@
 store, printing it (rich), per-day / per-session tables, export and forgetting.
 
 The figures themselves come from core.history_summary (pure); this module only reads the
-store, picks time ranges in local time and renders.
+store, picks time ranges in local time and renders. Time in context spans (calls, the
+screen locked, ...) is read from its table for each period, like breaks: the cached day
+rollups hold per-second figures only, so a span written later never makes one stale.
 """
 
 from __future__ import annotations
@@ -19,8 +21,10 @@ from rich.console import Console
 from rich.table import Table
 
 from posture_watch.core.history_summary import (
+    CONTEXT_KINDS,
     HistorySummary,
     breaks_due,
+    context_seconds,
     posture_stats,
     rollup,
     rollup_is_current,
@@ -36,7 +40,7 @@ from posture_watch.core.screen_distance import (
 )
 from posture_watch.core.settings import ThresholdsConfig
 from posture_watch.errors import UserError
-from posture_watch.history.rows import SampleRow
+from posture_watch.history.rows import SampleRow, SpanRow
 from posture_watch.history.store import Store
 
 # How far back the care check looks for discomfort entries (it needs > 14 days to see).
@@ -44,6 +48,9 @@ CARE_WINDOW_DAYS = 28
 PERIOD_KINDS = ("session", "today", "week", "since")
 _SAMPLE_FIELDS = ("t", "time", "session_id", "state", "samples", "score", "rule",
                   "distance_cm", "head_pitch_deg", "neck_deg", "quality", "note")
+# How the summary names the time in each context span kind (core CONTEXT_KINDS).
+CONTEXT_LABELS = {"call": "in calls", "locked": "screen locked", "asleep": "asleep",
+                  "off_hours": "outside working hours"}
 
 
 # --- periods -----------------------------------------------------------------------------
@@ -164,6 +171,7 @@ def load_summary(store: Store, since: float, until: float, label: str,
         discomfort=store.discomfort(min(since, until - CARE_WINDOW_DAYS * 86400.0), until),
         now=now,
         thresholds=thresholds,
+        spans=store.spans(since, until),
     )
 
 
@@ -182,6 +190,8 @@ def _posture_table(s: HistorySummary) -> Table:
     table.add_column("value", justify="right")
     table.add_row("time at the desk", format_duration(st.present_s))
     table.add_row("away", format_duration(st.away_s))
+    for kind, label in _context_lines(s.context_s):
+        table.add_row(label, format_duration(s.context_s[kind]))
     for state in ("good", "caution", "poor"):
         table.add_row(f"{state} (of judged time)", f"{st.percent[state]:.1f} %")
     ep = st.episodes
@@ -201,6 +211,12 @@ def _posture_table(s: HistorySummary) -> Table:
         table.add_row(f"{kind} reminders", f"{r['count']} ({r['snoozed']} snoozed, "
                       f"{r['dismissed']} dismissed)")
     return table
+
+
+def _context_lines(context_s: dict[str, int]) -> list[tuple[str, str]]:
+    """(kind, label) of the context lines to show: calls always, the others when any."""
+    return [(kind, CONTEXT_LABELS[kind]) for kind in CONTEXT_KINDS
+            if kind == "call" or context_s.get(kind, 0) > 0]
 
 
 def _discomfort_table(s: HistorySummary) -> Table:
@@ -261,25 +277,34 @@ def _local_days(since: float, until: float) -> list[tuple[str, float, float]]:
 
 
 def _row(key: dict[str, Any], samples: list[SampleRow], reminders: int, breaks: int,
-         after_presence_s: float) -> dict[str, Any]:
+         after_presence_s: float, context_s: dict[str, int]) -> dict[str, Any]:
     st = posture_stats(samples)
     return {**key, "time_at_desk_s": st.present_s, "good_pct": st.percent["good"],
             "caution_pct": st.percent["caution"], "poor_pct": st.percent["poor"],
             "episodes": st.episodes.count, "reminders": reminders, "breaks": breaks,
-            "breaks_due": breaks_due(st.present_s, after_presence_s)}
+            "breaks_due": breaks_due(st.present_s, after_presence_s),
+            "in_calls_s": context_s["call"],
+            "locked_s": context_s["locked"] + context_s["asleep"], "context_s": context_s}
+
+
+def _session_spans(store: Store, session_id: int, lo: float, hi: float) -> list[SpanRow]:
+    return [sp for sp in store.spans(lo, hi) if sp.session_id == session_id]
 
 
 def history_rows(store: Store, by: str, since: float, until: float | None = None,
                  after_presence_s: float = 3000.0) -> list[dict[str, Any]]:
-    """One dict per local day (with any samples) or per session, oldest first."""
+    """One dict per local day (with any samples or context spans) or per session, oldest
+    first. Time in context spans is cut to the day or the session: in_calls_s, locked_s
+    (locked or asleep) and context_s (seconds per kind)."""
     until = time.time() if until is None else until
     if by == "day":
         rows = []
         for day, lo, hi in _local_days(since, until):
             samples = store.samples(lo, hi)
-            if samples:
+            context_s = context_seconds(store.spans(lo, hi), lo, hi)
+            if samples or any(context_s.values()):
                 rows.append(_row({"date": day}, samples, len(store.reminders(lo, hi)),
-                                 len(store.breaks(lo, hi)), after_presence_s))
+                                 len(store.breaks(lo, hi)), after_presence_s, context_s))
         return rows
     if by == "session":
         rows = []
@@ -290,7 +315,9 @@ def history_rows(store: Store, by: str, since: float, until: float | None = None
             breaks = [b for b in store.breaks(lo, hi) if b.session_id == s.id]
             key = {"session": s.id, "date": datetime.fromtimestamp(s.started_at).date()
                    .isoformat()}
-            rows.append(_row(key, samples, len(reminders), len(breaks), after_presence_s))
+            context_s = context_seconds(_session_spans(store, s.id, lo, hi), lo, hi)
+            rows.append(_row(key, samples, len(reminders), len(breaks), after_presence_s,
+                             context_s))
         return rows
     raise UserError(f"history by {by!r}: use 'day' or 'session'")
 
@@ -302,14 +329,16 @@ def print_history(rows: list[dict[str, Any]], console: Console) -> None:
     table = Table(title="History")
     if "session" in rows[0]:
         table.add_column("session", justify="right")
-    for col in ("date", "at desk", "good", "caution", "poor", "episodes", "reminders",
-                "breaks"):
+    for col in ("date", "at desk", "in calls", "locked", "good", "caution", "poor",
+                "episodes", "reminders", "breaks"):
         table.add_column(col, justify="left" if col == "date" else "right")
     for r in rows:
         cells = [str(r["session"])] if "session" in r else []
-        cells += [r["date"], format_duration(r["time_at_desk_s"]), f"{r['good_pct']:.0f} %",
-                  f"{r['caution_pct']:.0f} %", f"{r['poor_pct']:.0f} %", str(r["episodes"]),
-                  str(r["reminders"]), f"{r['breaks']} / {r['breaks_due']}"]
+        cells += [r["date"], format_duration(r["time_at_desk_s"]),
+                  format_duration(r["in_calls_s"]), format_duration(r["locked_s"]),
+                  f"{r['good_pct']:.0f} %", f"{r['caution_pct']:.0f} %",
+                  f"{r['poor_pct']:.0f} %", str(r["episodes"]), str(r["reminders"]),
+                  f"{r['breaks']} / {r['breaks_due']}"]
         table.add_row(*cells)
     console.print(table)
 
@@ -329,7 +358,7 @@ def export(store: Store, fmt: str, since: float, out: TextIO,
     """Write the history from `since`; returns the number of sample rows written.
 
     CSV is one table of per-second samples; JSON is one document with sessions, samples,
-    reminders, breaks and discomfort.
+    reminders, breaks, context spans (those overlapping the range) and discomfort.
     """
     until = time.time() + 1 if until is None else until
     samples = [_sample_dict(r) for r in store.samples(since, until)]
@@ -344,6 +373,7 @@ def export(store: Store, fmt: str, since: float, out: TextIO,
             "reminders": [dict(asdict(r), kind=str(r.kind))
                           for r in store.reminders(since, until)],
             "breaks": [asdict(b) for b in store.breaks(since, until)],
+            "context_spans": [asdict(sp) for sp in store.spans(since, until)],
             "discomfort": [asdict(d) for d in store.discomfort(since, until)],
         }
         json.dump(doc, out, indent=1)
@@ -370,7 +400,18 @@ def forget(store: Store, before: float | None) -> dict[str, int]:
         "breaks": len(store.breaks(-math.inf, hi if before is not None else math.inf)),
         "discomfort": len(store.discomfort(-math.inf,
                                            hi if before is not None else math.inf)),
+        "spans": _spans_forgotten(store, before, {s.id for s in sessions
+                                                  if before is None or s.end < before}),
     }
     removed = store.forget(before)
     counts["total"] = removed
     return counts
+
+
+def _spans_forgotten(store: Store, before: float | None, sessions_gone: set[int]) -> int:
+    """Context spans over by the cut or going with their session (one across the cut is
+    only cut to it; see history.forgetting)."""
+    spans = store.spans(-math.inf, math.inf)
+    if before is None:
+        return len(spans)
+    return sum(1 for sp in spans if sp.end <= before or sp.session_id in sessions_gone)

@@ -26,6 +26,7 @@ from posture_watch.history.rows import (
     ReminderRow,
     SampleRow,
     SessionRow,
+    SpanRow,
 )
 from posture_watch.history.seconds import read_seconds
 
@@ -110,6 +111,14 @@ class HistoryReader:
                 "SELECT session_id, start, end, kind FROM breaks WHERE start >= ? "
                 "AND start < ? ORDER BY start, id", (since, until)).fetchall()
         return [BreakRow(*r) for r in rows]
+
+    def spans(self, since: float, until: float) -> list[SpanRow]:
+        """Context spans overlapping [since, until) (whole, not cut), by start."""
+        with self._db.reading() as conn:
+            rows = conn.execute(
+                "SELECT session_id, kind, start, end, detail FROM context_spans "
+                "WHERE end > ? AND start < ? ORDER BY start, id", (since, until)).fetchall()
+        return [SpanRow(*r) for r in rows]
 
     def discomfort(self, since: float, until: float) -> list[DiscomfortRow]:
         """Discomfort entries with since <= t < until, oldest first."""

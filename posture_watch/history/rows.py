@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from posture_watch.core.history_summary import CONTEXT_KINDS
 from posture_watch.core.types import ReminderKind, State
 
 # Integer codes stored for states; a higher code wins when a second holds several states:
@@ -14,6 +15,7 @@ CODE_STATE = {code: state for state, code in STATE_CODE.items()}
 REMINDER_RESPONSES = (None, "snoozed", "dismissed")
 BREAK_KINDS = ("natural", "reminded")
 DISCOMFORT_AREAS = ("neck", "shoulders", "upper_back", "lower_back")
+SPAN_KINDS = CONTEXT_KINDS  # call, locked, asleep, off_hours
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +69,17 @@ class BreakRow:
     start: float
     end: float
     kind: str
+
+
+@dataclass(frozen=True, slots=True)
+class SpanRow:
+    """A context span: the camera was not watching, for a reason that is not a break."""
+
+    session_id: int
+    kind: str  # one of SPAN_KINDS
+    start: float  # wall time (Unix s)
+    end: float
+    detail: str | None  # e.g. the program holding the camera
 
 
 @dataclass(frozen=True, slots=True)

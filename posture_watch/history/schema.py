@@ -114,12 +114,33 @@ def _v4_day_rollups(conn: sqlite3.Connection) -> None:
         ) WITHOUT ROWID""")
 
 
+def _v5_context_spans(conn: sqlite3.Connection) -> None:
+    """v5: context spans, stretches a session's camera was not watching for a reason of
+    their own (a call, the screen locked, asleep, outside working hours), in wall time.
+
+    No CHECK on kind or times: they are checked before they are queued, and a row the
+    database refused would fail its whole batch (samples included) at every retry. The
+    index on end serves "spans overlapping [since, until)" for recent periods.
+    """
+    conn.execute("""
+        CREATE TABLE context_spans (
+            id INTEGER PRIMARY KEY,
+            session_id INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            start REAL NOT NULL,
+            end REAL NOT NULL,
+            detail TEXT
+        )""")
+    conn.execute("CREATE INDEX context_spans_end ON context_spans (end)")
+
+
 # MIGRATIONS[i] takes the schema from version i to i + 1. Append only; never edit one.
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _v1_create,
     _v2_reminder_response,
     _v3_discomfort,
     _v4_day_rollups,
+    _v5_context_spans,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

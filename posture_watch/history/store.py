@@ -1,6 +1,6 @@
 """The local session history: an SQLite database of sessions, per-second posture,
-reminders, breaks, discomfort and calibration profiles (the standard library's sqlite3,
-no ORM).
+reminders, breaks, context spans, discomfort and calibration profiles (the standard
+library's sqlite3, no ORM).
 
 Store is the one way in, and it only puts the parts together:
 - database: where the file lives, opening it, moving a corrupt file aside (schema: the
@@ -39,6 +39,7 @@ from posture_watch.history.rows import (
     ReminderRow,
     SampleRow,
     SessionRow,
+    SpanRow,
 )
 from posture_watch.history.write_buffer import MAX_BUFFERED_SECONDS, WriteBuffer
 
@@ -116,6 +117,13 @@ class Store:
 
     def add_break(self, session_id: int, start: float, end: float, kind: str) -> None:
         self._writer.add_break(session_id, start, end, kind)
+
+    def add_span(self, session_id: int, kind: str, start: float, end: float,
+                 detail: str | None = None) -> None:
+        """A context span in wall time (kind: rows.SPAN_KINDS), batched like a break.
+
+        A kind not in SPAN_KINDS, or end <= start, is a bug in the caller (ValueError)."""
+        self._writer.add_span(session_id, kind, start, end, detail)
 
     def add_discomfort(self, t: float, area: str, level: int, note: str = "") -> None:
         """Log discomfort at once (typed by the user, so an error is reported, not queued)."""
@@ -208,6 +216,11 @@ class Store:
         """Breaks that started in [since, until)."""
         self.flush()
         return self._reader.breaks(since, until)
+
+    def spans(self, since: float, until: float) -> list[SpanRow]:
+        """Context spans overlapping [since, until), whole (not cut to it), by start."""
+        self.flush()
+        return self._reader.spans(since, until)
 
     def discomfort(self, since: float, until: float) -> list[DiscomfortRow]:
         """Discomfort entries with since <= t < until, oldest first."""

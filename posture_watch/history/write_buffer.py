@@ -1,5 +1,5 @@
-"""Buffered writing of a monitoring session: samples, reminders, breaks and session ends
-wait in memory and are committed together every `flush_every_s`.
+"""Buffered writing of a monitoring session: samples, reminders, breaks, context spans and
+session ends wait in memory and are committed together every `flush_every_s`.
 
 Why it is built this way:
 - One transaction every couple of seconds (WAL, synchronous=NORMAL) instead of one per
@@ -21,7 +21,7 @@ from typing import Any
 from posture_watch.core.types import PostureState, Reminder
 from posture_watch.history.batch_writer import INSERT_SESSION, BatchWriter, PendingEvents
 from posture_watch.history.connection import SharedConnection
-from posture_watch.history.rows import BREAK_KINDS, REMINDER_RESPONSES
+from posture_watch.history.rows import BREAK_KINDS, REMINDER_RESPONSES, SPAN_KINDS
 from posture_watch.history.seconds import FoldedSeconds, SecondFold
 
 log = logging.getLogger(__name__)
@@ -103,6 +103,17 @@ class WriteBuffer:
             self._events.breaks.append((session_id, start, end, kind))
         self._maybe_flush()
 
+    def add_span(self, session_id: int, kind: str, start: float, end: float,
+                 detail: str | None) -> None:
+        """Queue a context span; a bad kind or an empty span is a bug in the caller."""
+        if kind not in SPAN_KINDS:
+            raise ValueError(f"span kind must be one of {SPAN_KINDS}")
+        if not (math.isfinite(start) and math.isfinite(end) and end > start):
+            raise ValueError(f"a span must end after it starts (got {start} to {end})")
+        with self._db.lock:
+            self._events.spans.append((session_id, kind, start, end, detail))
+        self._maybe_flush()
+
     def end_session(self, session_id: int, ended_at: float) -> None:
         with self._db.lock:
             self._events.ends[session_id] = ended_at
@@ -117,12 +128,10 @@ class WriteBuffer:
             if conn is None:
                 return
             batch = self._ready_seconds()
-            events = self._events
-            if not (batch or events.reminders or events.breaks or events.ends
-                    or events.sessions):
+            if not (batch or self._events):
                 return
             try:
-                self._batches.write(conn, batch, events)
+                self._batches.write(conn, batch, self._events)
             except sqlite3.Error as exc:
                 self._note_failure(exc)
                 return
@@ -133,8 +142,7 @@ class WriteBuffer:
         with self._db.lock:
             self._latest.clear()
             self.flush()
-            events = self._events
-            if self._seconds or events.reminders or events.breaks or events.ends:
+            if self._seconds or self._events:
                 log.warning("history: closing with %d unwritten seconds of samples "
                             "(the database could not be written)", len(self._seconds))
 

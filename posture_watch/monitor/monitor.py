@@ -15,19 +15,20 @@ import sys
 import threading
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TextIO
 
 from posture_watch.core.calibration import Baseline
+from posture_watch.core.context import CAMERA_OFF, Change, Kind, unseen_presence
+from posture_watch.core.held_reminders import HeldReminders
 from posture_watch.core.pipeline import Estimator, Sink, run_loop
 from posture_watch.core.reminders import ReminderEngine
 from posture_watch.core.scoring import PostureScorer
-from posture_watch.core.settings import Config
+from posture_watch.core.settings import Config, RemindersConfig
 from posture_watch.core.staleness import StaleCalibrationWatch
 from posture_watch.core.types import Frame, PoseSample, PostureState, Reminder, State
 from posture_watch.errors import UserError
-from posture_watch.monitor.camera_yield import CameraYield
-from posture_watch.monitor.session_pause import SessionPause
+from posture_watch.monitor.context_watch import ContextWatch
 from posture_watch.vision.camera import CameraSource
 from posture_watch.vision.scene_shift import SceneShiftWatch
 
@@ -66,13 +67,12 @@ class Monitor:
                  notify_text: Callable[[str, str], None] = lambda title, message: None,
                  out: TextIO = sys.stdout, json_lines: bool = False,
                  fixed_rate_hz: float | None = None, sinks: list[Sink] | None = None,
-                 camera_yield: CameraYield | None = None,
-                 session_pause: SessionPause | None = None) -> None:
+                 context: ContextWatch | None = None) -> None:
         self.config = config
         self.camera = camera
         self.estimator = estimator
         self.scorer = PostureScorer(config, baseline)
-        self.engine = ReminderEngine(config.reminders)
+        self.engine = ReminderEngine(_reminders_for(config))
         self.stop = threading.Event()
         self.states: deque[PostureState] = deque(maxlen=_SUMMARY_SAMPLES)
         self.reminders: list[Reminder] = []
@@ -85,8 +85,8 @@ class Monitor:
         self._commands: queue.Queue[_Command] = queue.Queue()
         self._pause_until: float | None = None
         self._user_paused = False
-        self._yield = camera_yield
-        self._session = session_pause
+        self.context = context
+        self._held = HeldReminders()
         self._last: PostureState | None = None
         self._staleness = StaleCalibrationWatch()
         self._scene = SceneShiftWatch()
@@ -126,7 +126,7 @@ class Monitor:
                 if on_snooze is not None:
                     on_snooze(now)
         elif name == "break":
-            self._deliver([self.engine.break_now(now)])
+            self._deliver([self.engine.break_now(now)], asked=True)
         elif name == "postpone":
             seconds = parse_duration(args.get("duration"))
             if seconds is None:
@@ -165,59 +165,98 @@ class Monitor:
             self._pause_until = None
             self._user_paused = False
             self._sync_camera()
-        if self._yield is not None:
-            change = self._yield.check(self.camera.now())
-            if change is not None:
-                self._camera_changed(change)
-        if self._session is not None:
-            lock = self._session.check(self.camera.now())
-            if lock is not None:
-                self._lock_changed(*lock)
+        if self.context is not None:
+            self._follow_context(self.camera.now())
         self._update_snapshot()
 
-    def _held_off(self) -> bool:
-        """Whether something outside says: not now (another program, a lock, sleep)."""
-        return ((self._yield is not None and self._yield.active)
-                or (self._session is not None and self._session.active))
+    # -- the world around the desk (sensors/) ---------------------------------------------
+    def _follow_context(self, now: float) -> None:
+        assert self.context is not None
+        was_quiet = self.context.context.quiet()
+        for change in self.context.check(now):
+            self._context_changed(change)
+        if was_quiet is not None and self.context.context.quiet() is None and self._held:
+            self._deliver(self._held.release(now, was_quiet.describe()), fresh=False)
+        off = self.context.context.camera_off()
+        if off is not None and off.kind is Kind.CALL:
+            # The camera cannot look: keyboard and mouse say whether the user is there.
+            self.engine.unseen(now, unseen_presence(self.context.context.idle_s(),
+                                                    self.config.context.idle_after_s))
 
-    def _lock_changed(self, change: str, lasted_s: float) -> None:
-        assert self._session is not None
-        self._sync_camera()
-        if change == "unlock" and lasted_s >= self.config.reminders.breaks.natural_break_s:
+    def _held_off(self) -> bool:
+        """Whether something outside says: not now (a call, a lock, sleep, off hours)."""
+        return self.context is not None and self.context.context.camera_off() is not None
+
+    def _quiet(self) -> str | None:
+        """Why reminders on screen wait now, if they do."""
+        if self.context is None:
+            return None
+        quiet = self.context.context.quiet()
+        return None if quiet is None else self.context.context.describe(quiet.kind)
+
+    def _context_changed(self, change: Change) -> None:
+        """A condition began or ended: the camera follows; a long lock is a break; the
+        history hears of spells the camera did not watch."""
+        assert self.context is not None
+        if change.kind in CAMERA_OFF:
+            self._sync_camera()
+        if (change.kind in (Kind.LOCKED, Kind.ASLEEP) and not change.began
+                and change.lasted_s >= self.config.reminders.breaks.natural_break_s):
             self.engine.finish_break()  # away from the screen long enough: a break
-        text = (f"screen {self._session.describe()}: camera let go" if change == "lock"
-                else f"screen unlocked after {lasted_s:.0f} s")
+        if not change.began and change.kind in CAMERA_OFF:
+            self._tell_sinks(change)
+        text = self._change_text(change)
         if self._json:
-            self._emit({"type": "session", "t": round(self.camera.now(), 3),
-                        "event": change, "lasted_s": round(lasted_s, 1), "message": text})
+            self._emit({"type": "context", "t": round(change.at_s, 3),
+                        "kind": change.kind.value,
+                        "event": "began" if change.began else "ended",
+                        "detail": change.detail, "lasted_s": round(change.lasted_s, 1),
+                        "message": text})
         else:
             print(f"{dt.datetime.now():%H:%M:%S}  {text}", file=self._out, flush=True)
 
+    def _change_text(self, change: Change) -> str:
+        assert self.context is not None
+        if change.began:
+            text = self.context.context.describe(change.kind)
+            return text + (": camera let go" if change.kind in CAMERA_OFF else
+                           ": reminders wait" if change.kind is not Kind.IDLE else "")
+        ended = {Kind.CALL: "camera back", Kind.LOCKED: "screen unlocked",
+                 Kind.ASLEEP: "awake again", Kind.OFF_HOURS: "working hours begin"}
+        return f"{ended.get(change.kind, change.kind.value + ' over')} after " \
+               f"{change.lasted_s:.0f} s"
+
+    def _tell_sinks(self, change: Change) -> None:
+        for sink in self._extra_sinks:
+            on_span = getattr(sink, "on_span", None)
+            if on_span is not None:
+                on_span(change.kind.value.replace(" ", "_"), change.at_s - change.lasted_s,
+                        change.at_s, change.detail or None)
+
+    def close_context(self) -> None:
+        """When `run` stops: spells still going are told to the history."""
+        if self.context is None:
+            return
+        for change in self.context.open_spells(self.camera.now()):
+            if change.kind in CAMERA_OFF:
+                self._tell_sinks(change)
+
     def _sync_camera(self) -> None:
-        """The camera is let go while the user paused, another program holds it, or the
-        screen is locked."""
+        """The camera is let go while the user paused, or something outside holds it off
+        (a call, the lock, sleep, hours outside work)."""
         if self._user_paused or self._held_off():
             self.camera.pause()
         elif self.camera.paused:
             self.camera.resume()
 
-    def _camera_changed(self, change: str) -> None:
-        assert self._yield is not None
-        self._sync_camera()
-        text = self._yield.describe() if change == "yield" else "camera back"
-        if self._json:
-            self._emit({"type": "camera", "t": round(self.camera.now(), 3),
-                        "in_use_by": [str(u) for u in self._yield.in_use_by],
-                        "message": text})
-        else:
-            print(f"{dt.datetime.now():%H:%M:%S}  {text}", file=self._out, flush=True)
-
     def _update_snapshot(self) -> None:
         last = self._last
         camera = self.camera.status.to_dict()
-        if self._yield is not None:
-            camera["in_use_by"] = [str(u) for u in self._yield.in_use_by]
-            camera["given_up_s"] = round(self._yield.total_s(self.camera.now()), 1)
+        now = self.camera.now()
+        if self.context is not None:
+            context = self.context.context
+            camera["in_use_by"] = [c.detail for c in context.active(Kind.CALL)]
+            camera["given_up_s"] = round(self.context.total_s(Kind.CALL, now), 1)
         self.snapshot = {
             "running_s": round(self.camera.now(), 1),
             "state": self._state_name(),
@@ -228,17 +267,34 @@ class Monitor:
             "timers": {k: round(v, 1) for k, v in self.engine.snapshot().items()},
             "reminders": len(self.reminders),
             "calibration": self._calibration(),
+            "context": self._context_status(now),
+        }
+
+    def _context_status(self, now: float) -> dict[str, Any]:
+        if self.context is None:
+            return {}
+        context = self.context.context
+        off = context.camera_off()
+        off_hours = context.active(Kind.OFF_HOURS)
+        return {
+            "camera_off": None if off is None else context.describe(off.kind),
+            "quiet": self._quiet(),
+            "held_reminders": len(self._held),
+            "idle_s": context.idle_s(),
+            "starts_in_s": round(off_hours[0].value) if off_hours else None,
+            "conditions": sorted(c.kind.value for c in context.conditions),
         }
 
     def _state_name(self) -> str:
-        """What the user did or sees comes first: a lock, their own pause, then another
-        program on the camera; then the last judgment."""
-        if self._session is not None and self._session.active:
-            return self._session.describe()
+        """What the user did or sees comes first: a lock or sleep, their own pause, then
+        another program on the camera or hours outside work; then the last judgment."""
+        off = self.context.context.camera_off() if self.context is not None else None
+        if off is not None and off.kind in (Kind.LOCKED, Kind.ASLEEP):
+            return off.kind.value
         if self._user_paused:
             return "paused"
-        if self._yield is not None and self._yield.active:
-            return "camera in use"
+        if off is not None:
+            return "camera in use" if off.kind is Kind.CALL else off.kind.value
         if self.camera.paused:
             return "paused"
         return self._last.state.value if self._last else "starting"
@@ -266,18 +322,28 @@ class Monitor:
         self.camera.status.rate_hz = self.camera.rate_hz
         self._tick()
 
-    def _deliver(self, reminders: list[Reminder]) -> None:
-        """Reminders out: kept for the summary, notified, and printed or emitted."""
-        self.reminders.extend(reminders)
+    def _deliver(self, reminders: list[Reminder], *, fresh: bool = True,
+                 asked: bool = False) -> None:
+        """Reminders out: kept for the summary (when `fresh`, not released from a hold),
+        notified (or held while the desktop asks for quiet, unless the user `asked`), and
+        printed or emitted."""
+        if fresh:
+            self.reminders.extend(reminders)
+        quiet = None if asked else self._quiet()
         for reminder in reminders:
-            self._notify(reminder)
+            if quiet is None:
+                self._notify(reminder)
+            else:
+                self._held.hold(reminder)
             if self._json:
                 self._emit({"type": "reminder", "t": round(reminder.t_s, 3),
                             "kind": reminder.kind.value, "title": reminder.title,
-                            "message": reminder.message, "reason": reminder.reason})
+                            "message": reminder.message, "reason": reminder.reason,
+                            "held": quiet})
             else:
-                print(f"{dt.datetime.now():%H:%M:%S}  {reminder.kind.value}: {reminder.title}",
-                      file=self._out, flush=True)
+                note = f" (held: {quiet})" if quiet else ""
+                print(f"{dt.datetime.now():%H:%M:%S}  {reminder.kind.value}: {reminder.title}"
+                      f"{note}", file=self._out, flush=True)
 
     def _say(self, title: str, note: str) -> None:
         """A one-off message: kept, on stderr, and as a desktop notice."""
@@ -311,9 +377,25 @@ class Monitor:
     # -- main -----------------------------------------------------------------------------
     def run(self) -> None:
         sinks: list[Sink] = [*self._extra_sinks, self]
+        if self.context is not None:  # what already held when `run` started
+            for kind in sorted(self.context.context.kinds() - {Kind.IDLE}):
+                began = self.context.since_s(kind)
+                detail = next((c.detail for c in self.context.context.active(kind)), "")
+                self._context_changed(Change(kind, True, began or 0.0, detail=detail))
         self._update_snapshot()
         run_loop(self.camera.frames(self.stop, on_tick=self._tick), _Estimating(self._estimate),
                  self.scorer, self.engine, sinks)
+
+
+def _reminders_for(config: Config) -> RemindersConfig:
+    """In privacy mode a check stands for the time until the next one: the last look
+    carries (presence, absence, posture) instead of the gap being cut to
+    `max_sample_gap_s`, which would slow every timer several times over."""
+    reminders = config.reminders
+    period = config.camera.check_every_s
+    if period > 0 and reminders.max_sample_gap_s < period + 1.0:
+        return replace(reminders, max_sample_gap_s=period + 1.0)
+    return reminders
 
 
 @dataclass(frozen=True)

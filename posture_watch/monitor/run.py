@@ -23,11 +23,9 @@ from posture_watch.desktop.notices import DesktopNotices
 from posture_watch.errors import UserError
 from posture_watch.history.recording import SessionRecorder
 from posture_watch.history.store import Store
-from posture_watch.monitor.camera_yield import CameraYield
+from posture_watch.monitor.context_watch import ContextWatch
 from posture_watch.monitor.monitor import Monitor
-from posture_watch.monitor.session_pause import SessionPause
-from posture_watch.sensors.camera_users import CameraUsers
-from posture_watch.sensors.session_lock import SessionLock
+from posture_watch.monitor.sensor_set import sensors_for
 from posture_watch.vision.camera import CameraSource, FaultPlan
 from posture_watch.vision.landmarkers import ModelPaths, make_estimator
 
@@ -50,9 +48,20 @@ def run_monitor(config: Config, baseline: Baseline | None, models: ModelPaths,
     from posture_watch.monitor.instance_lock import InstanceLock
 
     camera = CameraSource(options.camera, config.live.rate_hz,
+                          check_every_s=config.camera.check_every_s,
+                          warmup_frames=config.camera.check_warmup_frames,
                           fault=FaultPlan.parse(options.fault) if options.fault else None)
     with InstanceLock():
-        camera.open()
+        context = ContextWatch(sensors_for(config, options.camera))
+        context.start()
+        context.check(camera.now())
+        off = context.context.camera_off()
+        if off is None:
+            camera.open()
+        else:  # locked, in a call or off hours already: the camera is opened later
+            camera.pause()
+            print(f"posture-watch: {context.context.describe(off.kind)}; the camera is "
+                  "opened when that ends", file=sys.stderr)
         if baseline is None:
             print("note: no --profile given; your neutral is learned from the first "
                   f"{config.calibration.auto_seconds:g} s of steady upright sitting. For a "
@@ -64,7 +73,6 @@ def run_monitor(config: Config, baseline: Baseline | None, models: ModelPaths,
                 notices = DesktopNotices(config)
                 history = _open_history(config, options, camera)
                 shell = _desktop_shell(config, options)
-                lock = _session_lock(config)
                 if options.preview:
                     from posture_watch.monitor.preview import PreviewEstimator
 
@@ -78,8 +86,7 @@ def run_monitor(config: Config, baseline: Baseline | None, models: ModelPaths,
                                   notify_text=notices.text,
                                   json_lines=options.json_lines,
                                   fixed_rate_hz=options.fixed_rate_hz, sinks=sinks,
-                                  camera_yield=_camera_yield(config, options),
-                                  session_pause=SessionPause(lock.read) if lock else None)
+                                  context=context)
                 monitor.profile = options.profile
                 if options.preview:
                     est.monitor = monitor  # type: ignore[attr-defined]
@@ -95,8 +102,8 @@ def run_monitor(config: Config, baseline: Baseline | None, models: ModelPaths,
                 finally:
                     server.close()
                     notices.close()
-                    if lock is not None:
-                        lock.close()
+                    monitor.close_context()
+                    context.close()
                     if history:
                         _close_history(*history, config)
                     for sig, handler in previous.items():
@@ -105,23 +112,6 @@ def run_monitor(config: Config, baseline: Baseline | None, models: ModelPaths,
             camera.release()
     _print_summary(monitor, options)
     return 0
-
-
-def _session_lock(config: Config) -> SessionLock | None:
-    """Listening for the screen lock and sleep on D-Bus (Linux), unless turned off."""
-    if not config.camera.pause_when_locked or not sys.platform.startswith("linux"):
-        return None
-    lock = SessionLock()
-    lock.start()
-    return lock
-
-
-def _camera_yield(config: Config, options: RunOptions) -> CameraYield | None:
-    """Watching for another program on the camera, where processes can be listed."""
-    if not config.camera.yield_to_others:
-        return None
-    users = CameraUsers(options.camera)
-    return CameraYield(users.read) if users.target is not None else None
 
 
 @dataclass(frozen=True)

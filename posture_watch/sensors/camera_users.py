@@ -15,6 +15,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from posture_watch.core.context import Condition, Kind
+from posture_watch.sensors.sensor import PolledSensor
+
 PROC = Path("/proc")
 
 
@@ -46,17 +49,21 @@ def _name(pid: str) -> str:
         return "another program"
 
 
-class CameraUsers:
-    """Reads, on request, the other processes that hold the camera open."""
+class CameraUsers(PolledSensor):
+    """Reads, on request, the other processes that hold the camera open: a call."""
 
     name = "camera users"
+    every_s = 1.0  # one look costs about 2 ms here
 
     def __init__(self, spec: str, own_pids: tuple[int, ...] | None = None) -> None:
         self.target = camera_path(spec)
         self._target = str(self.target) if self.target else None
         self._own = {str(p) for p in (own_pids or (os.getpid(),))}
 
-    def read(self) -> tuple[CameraUser, ...]:
+    def read(self) -> tuple[Condition, ...]:
+        return tuple(Condition(Kind.CALL, str(user)) for user in self.users())
+
+    def users(self) -> tuple[CameraUser, ...]:
         if self._target is None:
             return ()
         users = []

@@ -5,6 +5,13 @@ samples (adaptive sampling); pausing releases the device so its light goes off; 
 that stops delivering is released, retried with backoff and resumed, and the gap is
 recorded. Between samples the source sleeps on an event, so control commands and signals
 wake it at once.
+
+Privacy mode (`check_every_s` > 0): the camera is opened for one check every
+`check_every_s` seconds (or at the rate, whichever is slower), a real device is given
+`warmup_frames` for its auto-exposure, one frame is taken, and the device is released as
+soon as the consumer asks for the next frame, so its light is off between checks. A file
+played as a camera keeps running in media time while it is closed: a reopened file seeks to
+where the clock says it is.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from pathlib import Path
 
 import cv2
 
+from posture_watch.core.settings import CameraConfig
 from posture_watch.core.types import Frame
 from posture_watch.errors import UserError
 
@@ -25,6 +33,10 @@ log = logging.getLogger(__name__)
 
 # Waits between attempts to reopen a camera that stopped delivering (the last one repeats).
 BACKOFF_S = (0.5, 1.0, 2.0, 4.0, 8.0)
+# In privacy mode the wait between checks is cut into slices this long, so `on_tick` (control
+# commands, pause expiry, the sensors) runs as often as while paused.
+TICK_S = 1.0
+_DEFAULT_WARMUP = CameraConfig().check_warmup_frames
 
 
 @dataclass(frozen=True)
@@ -41,6 +53,27 @@ class FaultPlan:
         except ValueError:
             raise UserError(f"fault plan {text!r}: expected AFTER_S:DOWN_S") from None
         return cls(after, down)
+
+
+class VirtualClock(threading.Event):
+    """Test aid: a clock that stands still until a wait on it runs out, then moves on by
+    the whole timeout at once, so hours of checks replay in milliseconds. Pass the same
+    object as `clock=` and `wake=`; set() still cuts a wait short, as a command would."""
+
+    def __init__(self, start_s: float = 0.0) -> None:
+        super().__init__()
+        self.t = start_s
+
+    def __call__(self) -> float:
+        return self.t
+
+    def wait(self, timeout: float | None = None) -> bool:
+        if self.is_set():
+            return True
+        if timeout is None:
+            raise ValueError("a virtual clock cannot wait without a timeout")
+        self.t += timeout
+        return False
 
 
 @dataclass
@@ -71,10 +104,19 @@ class CameraStatus:
     paused: bool = False
     rate_hz: float = 0.0
     gaps: list[Gap] = field(default_factory=list)
+    # Privacy mode: the camera is open only for a check every `check_every_s` seconds;
+    # `next_check_s` is when the next one is due on the source's clock (None while paused,
+    # while a missing camera is retried, or with privacy mode off).
+    privacy: bool = False
+    check_every_s: float = 0.0
+    next_check_s: float | None = None
 
     def to_dict(self) -> dict[str, object]:
         return {"source": self.source, "opened": self.opened, "paused": self.paused,
-                "rate_hz": self.rate_hz,
+                "rate_hz": self.rate_hz, "privacy": self.privacy,
+                "check_every_s": self.check_every_s,
+                "next_check_s": None if self.next_check_s is None
+                else round(self.next_check_s, 1),
                 "gaps": [{"start_s": round(g.start_s, 2),
                           "end_s": None if g.end_s is None else round(g.end_s, 2)}
                          for g in self.gaps]}
@@ -84,35 +126,63 @@ def _describe(spec: str) -> str:
     return f"camera {spec}" if spec.isdigit() else spec
 
 
+def awake_and_asleep_clock() -> Callable[[], float]:
+    """A monotonic clock that keeps counting while the machine sleeps (Linux's
+    CLOCK_BOOTTIME), so a night of sleep is a night on the monitor's clock and in the
+    history, not a moment; elsewhere the plain monotonic clock."""
+    boottime = getattr(time, "CLOCK_BOOTTIME", None)
+    if boottime is None:
+        return time.monotonic
+    return lambda: time.clock_gettime(boottime)
+
+
 class CameraSource:
     """Yields fresh frames at the current rate until stopped or the file ends."""
 
-    def __init__(self, spec: str, rate_hz: float, *, fault: FaultPlan | None = None,
-                 clock: Callable[[], float] = time.monotonic,
-                 on_paced: Callable[[Pacing], None] | None = None) -> None:
-        """`on_paced`, if given, hears how each frame was paced (for tests: real-time runs
-        are judged against what their own pacing allowed)."""
+    def __init__(self, spec: str, rate_hz: float, *, check_every_s: float = 0.0,
+                 warmup_frames: int = _DEFAULT_WARMUP, fault: FaultPlan | None = None,
+                 clock: Callable[[], float] | None = None,
+                 on_paced: Callable[[Pacing], None] | None = None,
+                 wake: threading.Event | None = None) -> None:
+        """`check_every_s` > 0 turns privacy mode on (see the module docstring), with
+        `warmup_frames` dropped after each opening of a real device. `on_paced`, if given,
+        hears how each frame was paced (for tests: real-time runs are judged against what
+        their own pacing allowed). `wake` is the event waits are on (tests on an injected
+        clock pass one whose wait() moves that clock)."""
         self.spec = spec
         self.is_file = not spec.isdigit() and Path(spec).is_file()
         self.rate_hz = rate_hz
-        self.status = CameraStatus(_describe(spec), rate_hz=rate_hz)
+        self.check_every_s = max(0.0, check_every_s)
+        self.warmup_frames = max(0, warmup_frames)
+        self.status = CameraStatus(_describe(spec), rate_hz=rate_hz, privacy=self.privacy,
+                                   check_every_s=self.check_every_s)
         self._fault = fault
-        self._clock = clock
+        self._clock = clock if clock is not None else awake_and_asleep_clock()
         self._on_paced = on_paced
-        self._start = clock()
+        self._start = self._clock()
         self._cap: cv2.VideoCapture | None = None
         self._file_fps = 0.0
         self._file_index = -1  # index of the last frame grabbed from a file
         # Clock time not played from a file: before its first frame was asked for (models
         # loading, a countdown), while paused or unplugged.
         self._file_offset_s = 0.0
-        self.wake = threading.Event()  # set to cut a wait short (a command, a signal)
+        # Set to cut a wait short (a command, a signal).
+        self.wake = wake if wake is not None else threading.Event()
         self._paused = False
         self._paused_at = 0.0
 
     # -- opening and closing --------------------------------------------------------------
     def now(self) -> float:
         return self._clock() - self._start
+
+    @property
+    def privacy(self) -> bool:
+        """Whether the camera is opened only for a check now and then (privacy mode)."""
+        return self.check_every_s > 0
+
+    def period_s(self) -> float:
+        """Seconds from one frame to the next: the rate's, or the check interval if longer."""
+        return max(self.check_every_s, 1.0 / max(self.rate_hz, 1e-3))
 
     def open(self) -> None:
         """Open the device or file; a one-line UserError says what was tried."""
@@ -133,9 +203,16 @@ class CameraSource:
             self._file_index = -1
         else:
             cap.set(cv2.CAP_PROP_BUFFERSIZE, 1)  # keep the driver from queueing old frames
+            if self.privacy and not self._warm_up(cap):
+                cap.release()
+                return False
         self._cap = cap
         self.status.opened = True
         return True
+
+    def _warm_up(self, cap: cv2.VideoCapture) -> bool:
+        """Drop the first frames of a device just opened (its auto-exposure settles)."""
+        return all(cap.grab() for _ in range(self.warmup_frames))
 
     def release(self) -> None:
         if self._cap is not None:
@@ -149,6 +226,7 @@ class CameraSource:
         if not self._paused:
             self._paused_at = self.now()
         self._paused = self.status.paused = True
+        self.status.next_check_s = None
         self.release()
         self.wake.set()
 
@@ -184,6 +262,8 @@ class CameraSource:
         """The file's frame for media time t - offset, skipping (not decoding) the rest."""
         assert self._cap is not None
         target = int((t - self._file_offset_s) * self._file_fps)
+        if self._file_index < 0 < target:
+            self._seek(target)
         while self._file_index < target:
             if not self._cap.grab():
                 raise EOFError
@@ -193,14 +273,32 @@ class CameraSource:
             raise EOFError
         return image
 
+    def _seek(self, target: int) -> None:
+        """Move a freshly opened file to frame `target` without decoding the frames before
+        it (FFmpeg seeks to the keyframe before and decodes forward, frame-exact); where the
+        file cannot seek, the caller grabs forward from the start instead."""
+        assert self._cap is not None
+        if self._cap.set(cv2.CAP_PROP_POS_FRAMES, target):
+            self._file_index = target - 1
+
     def frames(self, stop: threading.Event,
                on_tick: Callable[[], None] = lambda: None) -> Iterator[Frame]:
-        """Fresh frames at `rate_hz` until `stop` is set or a file ends.
+        """Fresh frames at `rate_hz` (privacy mode: one per check) until `stop` is set or a
+        file ends.
 
         `on_tick` runs on this thread at every wake-up, paused or not: the place to apply
         control commands between samples. A file played as a camera starts at its first
-        frame here, however long the caller took to get ready.
+        frame here, however long the caller took to get ready. In privacy mode the camera
+        is released whenever this generator is not inside a check, however it ends.
         """
+        try:
+            yield from self._frames(stop, on_tick)
+        finally:
+            if self.privacy:
+                self.release()
+            self.status.next_check_s = None
+
+    def _frames(self, stop: threading.Event, on_tick: Callable[[], None]) -> Iterator[Frame]:
         next_t = self.now()
         if self.is_file and self._file_index < 0:
             self._file_offset_s = next_t
@@ -210,34 +308,49 @@ class CameraSource:
                 return
             self.wake.clear()
             if self._paused:
+                self.status.next_check_s = None
                 self.wake.wait(1.0)
                 next_t = self.now()
                 continue
-            wait = next_t - self.now()
-            if wait > 0:
-                self.wake.wait(wait)
-                if stop.is_set() or self._paused:
-                    continue
-                if self.now() < next_t - 1e-3:
-                    continue  # woken early (a command): recompute the wait
+            if not self._due(next_t, stop):
+                continue  # woken early (a command) or a tick between checks: look again
             t = self.now()
+            opened = self._cap is not None or self._try_open()
             try:
-                image = self._read(t) if self._cap is not None or self._try_open() else None
+                image = self._read(t) if opened else None
             except EOFError:
                 return
             if image is None:
-                self._recover(stop, on_tick)
+                self.status.next_check_s = None
+                self._recover(stop, on_tick, tried=not opened)
                 next_t = self.now()
                 continue
             yield Frame(image, t)
+            if self.privacy:
+                self.release()  # the consumer is done with this check: the light goes off
             released = self.now()
             if self._on_paced is not None:
                 media = self._file_index / self._file_fps if self.is_file else None
                 self._on_paced(Pacing(next_t, t, released, media))
-            next_t = max(next_t + 1.0 / max(self.rate_hz, 1e-3), released)
+            next_t = max(next_t + self.period_s(), released)
 
-    def _recover(self, stop: threading.Event, on_tick: Callable[[], None]) -> None:
+    def _due(self, next_t: float, stop: threading.Event) -> bool:
+        """Wait on `wake` toward `next_t`; True once it is due. In privacy mode the wait is
+        cut at TICK_S, so the caller's `on_tick` keeps running while the camera is off."""
+        if self.privacy:
+            self.status.next_check_s = next_t
+        wait = next_t - self.now()
+        if wait <= 0:
+            return True
+        self.wake.wait(min(wait, TICK_S) if self.privacy else wait)
+        if stop.is_set() or self._paused:
+            return False
+        return self.now() >= next_t - 1e-3
+
+    def _recover(self, stop: threading.Event, on_tick: Callable[[], None],
+                 tried: bool = False) -> None:
         """Release, then retry with backoff until frames come back (or we are stopped).
+        `tried`: opening the camera has just failed, so that counts as the first try.
 
         Control commands keep working meanwhile: `on_tick` runs at every wake-up, so the
         monitor can still be paused, snoozed or stopped while the camera is missing."""
@@ -247,6 +360,9 @@ class CameraSource:
         self.release()
         attempt = 0
         deadline = self.now()
+        if tried:
+            gap.retries_s.append(gap.start_s)
+            attempt, deadline = 1, gap.start_s + BACKOFF_S[0]
         while not stop.is_set() and not self._paused:
             self.wake.wait(max(0.0, deadline - self.now()))
             self.wake.clear()

@@ -29,11 +29,14 @@ def _tool(name: str) -> str:
     return path
 
 
-def start_xvfb(width: int, height: int) -> tuple[subprocess.Popen, str]:
-    """A fresh Xvfb on a display number it picks itself (-displayfd), once it accepts
-    clients: it writes the number to the pipe only when it is ready."""
+def start_xvfb(width: int, height: int,
+               number: int | None = None) -> tuple[subprocess.Popen, str]:
+    """A fresh Xvfb on a display number it picks itself (-displayfd), or on `number` (to
+    start one again on the same display), once it accepts clients: it writes the number
+    to the pipe only when it is ready."""
     ready_r, ready_w = os.pipe()
-    server = subprocess.Popen([_tool("Xvfb"), "-displayfd", str(ready_w), "-screen", "0",
+    chosen = [f":{number}"] if number is not None else []
+    server = subprocess.Popen([_tool("Xvfb"), *chosen, "-displayfd", str(ready_w), "-screen", "0",
                                f"{width}x{height}x24", "-nolisten", "tcp", "-noreset"],
                               pass_fds=(ready_w,), stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)

@@ -88,6 +88,7 @@ class DesktopShell:
         self.nudge = Nudge(desk.nudge_style, desk.nudge_strength) if desk.nudge else None
         self.nudge_watch = NudgeWatch(config.reminders.posture.poor_hold_s)
         self.present: bool | None = None
+        self.quiet = False  # the desktop asks for quiet (do-not-disturb, a presentation)
         self._summary: SummaryWindow | None = None
         self.tray: Tray | None = None
         if QSystemTrayIcon.isSystemTrayAvailable():
@@ -179,8 +180,11 @@ class DesktopShell:
     def _poll_status(self, status: dict[str, Any] | None = None) -> None:
         if status is None:
             status = self.hooks.control({"command": "status"})
-        if status.get("state") in ("paused", "camera in use") and self.nudge is not None:
-            self.nudge.set_on(False)  # no samples come meanwhile: nothing to follow
+        self.quiet = bool((status.get("context") or {}).get("quiet"))
+        if self.nudge is not None and (self.quiet or status.get("state") in (
+                "paused", "camera in use", "locked", "asleep", "off hours")):
+            # No samples come meanwhile, or the desktop asks for quiet (a presentation).
+            self.nudge.set_on(False)
         if self.tray is not None:
             self.tray.update(status)
 
@@ -192,7 +196,7 @@ class DesktopShell:
             self._follow(self.flow.presence(now, present))
         if self.nudge is not None:
             on = self.nudge_watch.update(state.t_s, state.state, on_break=self.breaks.open)
-            self.nudge.set_on(on)
+            self.nudge.set_on(on and not self.quiet)
 
     def _on_reminder(self, reminder: Reminder) -> None:
         step = self.flow.due(self.hooks.clock(), self.present is not False)

@@ -16,7 +16,7 @@ _LABELS = {
 def icon_state(status: dict[str, Any]) -> str:
     """One of icons.STATES for a status reply."""
     state = str(status.get("state", "unknown"))
-    if state in ("paused", "locked", "asleep"):
+    if state in ("paused", "locked", "asleep", "off hours"):
         return "paused"
     if state == "camera in use":
         return "camera"
@@ -34,7 +34,10 @@ def tooltip(status: dict[str, Any], earlier_today_s: float = 0.0) -> str:
     label = _LABELS["starting"] if raw == "starting" else (
         "screen locked" if raw == "locked" else "asleep" if raw == "asleep" else _LABELS[state])
     camera = status.get("camera") or {}
-    if camera.get("in_use_by"):
+    context = status.get("context") or {}
+    if raw == "off hours" and context.get("camera_off"):
+        label = str(context["camera_off"])
+    elif camera.get("in_use_by"):
         label = "camera in use by " + ", ".join(camera["in_use_by"])
     elif state == "camera" and camera.get("source"):
         label += f" ({camera['source']})"
@@ -42,7 +45,11 @@ def tooltip(status: dict[str, Any], earlier_today_s: float = 0.0) -> str:
     lines = [f"posture-watch: {label}"]
     desk_s = earlier_today_s + float(timers.get("presence_s", 0.0))
     lines.append(f"At the desk today: {format_duration(desk_s)}")
-    if state == "paused":
+    if context.get("quiet"):
+        lines.append(f"Reminders wait: {context['quiet']}")
+    if raw == "off hours":
+        pass
+    elif state == "paused":
         until = status.get("paused_until_s")
         running = float(status.get("running_s", 0.0))
         lines.append("Paused until you resume" if until is None
