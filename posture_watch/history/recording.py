@@ -9,7 +9,7 @@ Context spans (a call, the screen locked, asleep, outside working hours) come fr
 monitor once each has ended, before the next sample. They are their own kind of time: a
 stretch away that ran into a call ends where the call began, so a call is never counted as
 a break or as time away. A lock or sleep long enough is also a break, as the monitor's
-reminders count it (monitor.session_pause).
+reminders count it (the monitor, on unlock).
 """
 
 from __future__ import annotations
