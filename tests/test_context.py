@@ -193,3 +193,4 @@ def test_time_in_a_call_counts_as_sitting_only_while_input_says_so() -> None:
     for second in range(1801, 1811):
         engine.unseen(float(second), None)  # no sensor: nothing counted either way
     assert engine.snapshot()["presence_s"] == pytest.approx(600.0)
+

@@ -154,6 +154,10 @@ class LiveConfig:
     rate_hz: float = _num(2.0, 0.1, 30.0)
     poor_rate_hz: float = _num(5.0, 0.1, 30.0)
     away_rate_hz: float = _num(0.5, 0.05, 30.0)
+    # Once posture has been good for stable_after_s, sample at stable_rate_hz until it
+    # is not (set it to rate_hz to keep one rate).
+    stable_rate_hz: float = _num(1.0, 0.05, 30.0)
+    stable_after_s: float = _num(30.0, 0.0, 3600.0)
 
 
 @dataclass(frozen=True)

@@ -21,12 +21,13 @@ from typing import Any, TextIO
 from posture_watch.core.calibration import Baseline
 from posture_watch.core.context import CAMERA_OFF, Change, Kind, unseen_presence
 from posture_watch.core.held_reminders import HeldReminders
+from posture_watch.core.live_rate import AdaptiveRate
 from posture_watch.core.pipeline import Estimator, Sink, run_loop
 from posture_watch.core.reminders import ReminderEngine
 from posture_watch.core.scoring import PostureScorer
 from posture_watch.core.settings import Config, RemindersConfig
 from posture_watch.core.staleness import StaleCalibrationWatch
-from posture_watch.core.types import Frame, PoseSample, PostureState, Reminder, State
+from posture_watch.core.types import Frame, PoseSample, PostureState, Reminder
 from posture_watch.errors import UserError
 from posture_watch.monitor.context_watch import ContextWatch
 from posture_watch.vision.camera import CameraSource
@@ -81,6 +82,7 @@ class Monitor:
         self._out = out
         self._json = json_lines
         self._fixed_rate = fixed_rate_hz
+        self._rate = AdaptiveRate(config.live)
         self._extra_sinks = list(sinks or [])
         self._commands: queue.Queue[_Command] = queue.Queue()
         self._pause_until: float | None = None
@@ -364,15 +366,11 @@ class Monitor:
         self._out.flush()
 
     def _rate_for(self, state: PostureState) -> float:
-        """Faster while posture is poor (confirm quickly), slower while away (save CPU)."""
+        """Faster while posture is poor (confirm quickly), slower while away or long
+        good (save CPU): core/live_rate.py."""
         if self._fixed_rate:
             return self._fixed_rate
-        live = self.config.live
-        if state.state is State.POOR:
-            return live.poor_rate_hz
-        if state.state is State.AWAY:
-            return live.away_rate_hz
-        return live.rate_hz
+        return self._rate.rate_for(state)
 
     # -- main -----------------------------------------------------------------------------
     def run(self) -> None:
