@@ -14,6 +14,7 @@ import os
 import sys
 
 from posture_watch.core.context import Condition, Kind
+from posture_watch.sensors.sensor import PolledSensor
 
 PROC = "/proc"
 COMM_LEN = 15  # the kernel keeps this many characters of a process's name
@@ -33,7 +34,7 @@ def _read(path: str, size: int) -> bytes:
         os.close(fd)
 
 
-class BusyApps:
+class BusyApps(PolledSensor):
     """Reads, on request, which listed apps the user is running (the first pid of each)."""
 
     name = "busy apps"
@@ -50,12 +51,6 @@ class BusyApps:
         self._own = {str(p) for p in (own_pids or (os.getpid(),))}
         self._uid = os.getuid() if hasattr(os, "getuid") else -1
         self._linux = sys.platform.startswith("linux")
-
-    def start(self) -> None:
-        return None
-
-    def close(self) -> None:
-        return None
 
     def read(self) -> tuple[Condition, ...]:
         found: dict[str, tuple[int, str]] = {}  # listed name: (lowest pid, name seen)

@@ -37,6 +37,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from posture_watch.core.context import Condition, Kind
+from posture_watch.sensors.session_lock import PROPERTIES
 
 if TYPE_CHECKING:
     from jeepney import Message
@@ -46,7 +47,6 @@ log = logging.getLogger(__name__)
 
 NOTIFICATIONS = "org.freedesktop.Notifications"
 NOTIFICATIONS_PATH = "/org/freedesktop/Notifications"
-PROPERTIES = "org.freedesktop.DBus.Properties"
 INHIBITED = "Inhibited"
 GNOME_SCHEMA = "org.gnome.desktop.notifications"
 GNOME_KEY = "show-banners"
