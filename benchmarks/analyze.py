@@ -52,10 +52,11 @@ import mediapipe as mp  # noqa: E402
 from mediapipe.tasks.python import BaseOptions, vision  # noqa: E402
 
 from posture_watch.analysis import analyze as analysis  # noqa: E402
-from posture_watch.core.pipeline import Recorder, run_loop  # noqa: E402
+from posture_watch.config import load_config  # noqa: E402
+from posture_watch.core.pipeline import Estimator, Recorder, run_loop  # noqa: E402
 from posture_watch.core.reminders import ReminderEngine  # noqa: E402
 from posture_watch.core.scoring import PostureScorer  # noqa: E402
-from posture_watch.core.settings import Config  # noqa: E402
+from posture_watch.core.settings import Config, SamplingConfig  # noqa: E402
 from posture_watch.vision.estimator import PoseEstimator  # noqa: E402
 from posture_watch.vision.landmarkers import ModelPaths, resolve_models  # noqa: E402
 from posture_watch.vision.sources import open_source  # noqa: E402
@@ -197,8 +198,8 @@ def analyze_run(path: Path, config: Config, models: ModelPaths) -> Timing:
     ready: list[float] = []
     real = analysis.make_estimator
 
-    def timed(paths: ModelPaths) -> PoseEstimator:
-        estimator = real(paths)
+    def timed(paths: ModelPaths, sampling: SamplingConfig | None = None) -> Estimator:
+        estimator = real(paths, sampling)
         ready.append(time.perf_counter())
         return estimator
 
@@ -314,8 +315,10 @@ def main() -> int:
     parser.add_argument("--no-existing", action="store_true",
                         help="skip throughput / latency figures; only the comparison")
     parser.add_argument("--no-compare", action="store_true", help="skip the comparison")
+    parser.add_argument("--config", type=Path, default=None,
+                        help="TOML config for analyze (e.g. one that turns a lever off)")
     args = parser.parse_args()
-    config = Config()
+    config = load_config(args.config)
     models = resolve_models(config)
     if not args.no_existing:
         existing_figures(args.paths or [p for p in DEFAULT_INPUTS if p.exists()], models,

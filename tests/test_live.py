@@ -91,9 +91,9 @@ def live_run(clip: Path, config: Config, models: ModelPaths, *, rate_hz: float =
              notify: Callable[[Reminder], None] = lambda r: None) -> LiveRun:
     """The monitor on `clip` played as a camera. The models are loaded first, so the
     camera's clock (and a fault plan on it) starts with the first frame, however long
-    loading took on this machine."""
+    loading took on this machine. The estimator saves work as `run`'s does."""
     pacing: list[Pacing] = []
-    with make_estimator(models) as estimator:
+    with make_estimator(models, config.sampling) as estimator:
         camera = CameraSource(str(clip), rate_hz, fault=fault, on_paced=pacing.append)
         camera.open()
         try:

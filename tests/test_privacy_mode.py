@@ -384,6 +384,9 @@ class _Device:
         self.props[prop] = value
         return True
 
+    def get(self, prop: int) -> float:  # a camera that has every mode it is asked for
+        return self.props.get(prop, 0.0)
+
     def grab(self) -> bool:
         self.grabs += 1
         return not self.down()
@@ -435,6 +438,11 @@ def test_a_device_is_not_warmed_up_in_continuous_mode(monkeypatch: pytest.Monkey
         if frame.t_s >= 1.0:
             stop.set()
     assert len(devices) == 1 and devices[0].grabs == 6 and not devices[0].released
+    # It was asked for the small mode the models need ([camera] frame_width ...).
+    assert {k: devices[0].props[k] for k in (cv2.CAP_PROP_FRAME_WIDTH, cv2.CAP_PROP_FRAME_HEIGHT,
+                                             cv2.CAP_PROP_FPS)} == {
+        cv2.CAP_PROP_FRAME_WIDTH: 640, cv2.CAP_PROP_FRAME_HEIGHT: 480, cv2.CAP_PROP_FPS: 15.0}
+    assert camera.status.mode == "640x480 at 15 fps"
 
 
 def test_a_device_that_fails_to_warm_up_is_retried_with_backoff(

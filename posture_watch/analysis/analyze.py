@@ -19,13 +19,13 @@ from posture_watch.core.pipeline import (
 )
 from posture_watch.core.reminders import ReminderEngine
 from posture_watch.core.scoring import PostureScorer
-from posture_watch.core.settings import Config
+from posture_watch.core.settings import Config, SamplingConfig
 from posture_watch.core.summary import Summary, summarize
 from posture_watch.core.types import Frame, PostureState, Reminder
 from posture_watch.errors import UserError
 from posture_watch.history.profiles import load_baseline_file, load_profile
 from posture_watch.vision.landmarkers import ModelPaths, make_estimator
-from posture_watch.vision.sources import open_source
+from posture_watch.vision.sources import FrameSource, StillsSource, open_source
 
 # Inputs shorter than this get no progress bar.
 _PROGRESS_MIN_S = 5.0
@@ -137,6 +137,12 @@ def _with_slump(baseline: Baseline, path: Path, config: Config, model_paths: Mod
     return dataclasses.replace(learned, source=f"{learned.source}; slumped {start:g}-{end:g} s")
 
 
+def sampling_for(source: FrameSource, config: Config) -> SamplingConfig | None:
+    """How the models may save work on a video; a photo is measured on every sample (the
+    models settle on it over its repeated frames, and `evaluate` judges it so)."""
+    return None if isinstance(source, StillsSource) else config.sampling
+
+
 def analyze_path(path: Path, config: Config, choice: CalibrationChoice,
                  model_paths: ModelPaths, *, progress: bool = True,
                  baseline: Baseline | None = None) -> Analysis:
@@ -150,7 +156,7 @@ def analyze_path(path: Path, config: Config, choice: CalibrationChoice,
     recorder = Recorder()
     rate = config.sampling.file_rate_hz
     with open_source(path, rate_hz=rate, still_hold_s=config.sampling.still_hold_s) as source, \
-            make_estimator(model_paths) as estimator, \
+            make_estimator(model_paths, sampling_for(source, config)) as estimator, \
             _progress(source.duration_s, source.name, progress) as advance:
         run_loop(source, estimator, scorer, engine, [recorder], on_frame=advance)
         duration = source.duration_s

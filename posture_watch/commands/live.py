@@ -55,8 +55,9 @@ def _describe_status(status: dict) -> str:
     if status.get("paused_until_s") is not None:
         lines.append(f"paused until {status['paused_until_s']:.0f} s")
     open_text = "open" if camera.get("opened") else "released"
+    mode = f", gives {camera['mode']}" if camera.get("mode") else ""
     lines.append(f"camera: {camera.get('source')} ({open_text}, "
-                 f"{camera.get('rate_hz', 0):g} samples/s)")
+                 f"{camera.get('rate_hz', 0):g} samples/s{mode})")
     if camera.get("in_use_by"):
         lines.append("camera in use by " + ", ".join(camera["in_use_by"])
                      + ": waiting for it to be closed")

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from posture_watch.core.rules import worst_level
 from posture_watch.core.settings import LiveConfig
-from posture_watch.core.types import PostureState, State
+from posture_watch.core.types import Level, PostureState, State
 
 
 @dataclass
@@ -18,7 +19,9 @@ class AdaptiveRate:
     def rate_for(self, state: PostureState) -> float:
         """Samples per second after this sample."""
         live = self.config
-        if state.state is not State.GOOD:
+        # The rules' level on the smoothed measures leads the debounced state by a sample
+        # or two: a slouch brings the usual rate back as soon as it shows there.
+        if state.state is not State.GOOD or worst_level(list(state.rules)) is not Level.GOOD:
             self.good_since_s = None
         elif self.good_since_s is None:
             self.good_since_s = state.t_s

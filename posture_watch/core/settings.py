@@ -19,6 +19,11 @@ def _num(default: float, lo: float | None = None, hi: float | None = None) -> An
 class SamplingConfig:
     file_rate_hz: float = _num(5.0, 0.1, 60.0)
     still_hold_s: float = _num(2.0, 0.1, 600.0)
+    # The face model runs when a head moved by more than face_moved of the face's width
+    # since it last ran, when the number of people changed, and at least every
+    # face_every_s seconds; 0 runs it on every sample (vision/estimator.py, FacePolicy).
+    face_every_s: float = _num(1.0, 0.0, 60.0)
+    face_moved: float = _num(0.05, 0.0, 1.0)
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,10 @@ class CameraConfig:
     # Frames read and dropped after each privacy-mode opening of a real camera, while its
     # auto-exposure settles (a file played as a camera skips them).
     check_warmup_frames: int = _num(15, 0, 120)
+    # The frame size and rate asked of a real camera (0: the driver's default).
+    frame_width: int = _num(640, 0, 7680)
+    frame_height: int = _num(480, 0, 4320)
+    frame_rate: float = _num(15.0, 0.0, 120.0)
 
 
 @dataclass(frozen=True)
@@ -156,7 +165,7 @@ class LiveConfig:
     away_rate_hz: float = _num(0.5, 0.05, 30.0)
     # Once posture has been good for stable_after_s, sample at stable_rate_hz until it
     # is not (set it to rate_hz to keep one rate).
-    stable_rate_hz: float = _num(1.0, 0.05, 30.0)
+    stable_rate_hz: float = _num(0.5, 0.05, 30.0)
     stable_after_s: float = _num(30.0, 0.0, 3600.0)
 
 

@@ -1,15 +1,16 @@
 """`evaluate`: run the pipeline on labelled inputs and score it against the labels, with
 the peers' plain rule (core.peer_rule) scored on the same landmarks beside it.
 
-Each input's frames go through the model once; our pipeline and the peer rule then judge
-the same samples. Clips run as `analyze` would run them for a user who gave no calibration
-(the automatic baseline), with the clip's own `X.config.toml` when it has one; the peer
-rule calibrates on the first `calibration.auto_seconds` with a person and raises nothing
-before. Stills are grouped by source, room and camera view; each group is calibrated on
-its first few upright stills in name (time) order, and with `two_pose` also on its first
-few slumped ones, as a user would calibrate before working. Calibration stills are never
-scored. Every other still is judged on the last half of its samples, once the smoothing
-has settled.
+Each input's frames go through the models once, as `analyze` takes them (on a video the
+face model runs only when needed; the peer rule reads no face), and our pipeline and the
+peer rule then judge the same samples. Clips run as `analyze` would run them for a user
+who gave no calibration (the automatic baseline), with the clip's own `X.config.toml` when
+it has one; the peer rule calibrates on the first `calibration.auto_seconds` with a person
+and raises nothing before. Stills are grouped by source, room and camera view; each group
+is calibrated on its first few upright stills in name (time) order, and with `two_pose`
+also on its first few slumped ones, as a user would calibrate before working. Calibration
+stills are never scored. Every other still is judged on the last half of its samples, once
+the smoothing has settled.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from posture_watch.analysis.analyze import Analysis
+from posture_watch.analysis.analyze import Analysis, sampling_for
 from posture_watch.config import load_config
 from posture_watch.core.calibration import Baseline, Observation, add_slump, build_baseline
 from posture_watch.core.evaluation import (
@@ -100,7 +101,7 @@ def estimate(path: Path, config: Config, models: ModelPaths) -> Estimated:
     """Every sample the model gives for an input, at the configured rate."""
     with open_source(path, rate_hz=config.sampling.file_rate_hz,
                      still_hold_s=config.sampling.still_hold_s) as source, \
-            make_estimator(models) as estimator:
+            make_estimator(models, sampling_for(source, config)) as estimator:
         samples = [estimator.estimate(frame) for frame in source]
         return Estimated(samples, source.duration_s, config.sampling.file_rate_hz)
 

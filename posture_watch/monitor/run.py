@@ -26,7 +26,7 @@ from posture_watch.history.store import Store
 from posture_watch.monitor.context_watch import ContextWatch
 from posture_watch.monitor.monitor import Monitor
 from posture_watch.monitor.sensor_set import sensors_for
-from posture_watch.vision.camera import CameraSource, FaultPlan
+from posture_watch.vision.camera import CameraSource, CaptureMode, FaultPlan
 from posture_watch.vision.landmarkers import ModelPaths, make_estimator
 
 
@@ -50,6 +50,9 @@ def run_monitor(config: Config, baseline: Baseline | None, models: ModelPaths,
     camera = CameraSource(options.camera, config.live.rate_hz,
                           check_every_s=config.camera.check_every_s,
                           warmup_frames=config.camera.check_warmup_frames,
+                          mode=CaptureMode(config.camera.frame_width,
+                                           config.camera.frame_height,
+                                           config.camera.frame_rate),
                           fault=FaultPlan.parse(options.fault) if options.fault else None)
     with InstanceLock():
         context = ContextWatch(sensors_for(config, options.camera))
@@ -68,7 +71,7 @@ def run_monitor(config: Config, baseline: Baseline | None, models: ModelPaths,
                   "better one: 'posture-watch calibrate --save desk', then 'run --profile "
                   "desk'.", file=sys.stderr)
         try:
-            with make_estimator(models) as estimator:
+            with make_estimator(models, config.sampling) as estimator:
                 est = estimator
                 notices = DesktopNotices(config)
                 history = _open_history(config, options, camera)

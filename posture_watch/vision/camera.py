@@ -40,6 +40,30 @@ _DEFAULT_WARMUP = CameraConfig().check_warmup_frames
 
 
 @dataclass(frozen=True)
+class CaptureMode:
+    """The frame size and rate asked of a real camera (0: the driver's default). The models
+    work on 640 px or less and a sample is taken at most 5 times a second, so a webcam's
+    usual 1280 x 720 at 30 fps only costs USB bandwidth and conversion."""
+
+    width: int = 640
+    height: int = 480
+    fps: float = 15.0
+
+
+def ask_for_mode(cap: cv2.VideoCapture, mode: CaptureMode) -> str:
+    """Ask an opened device for `mode`; drivers settle on the nearest mode they support,
+    which is returned as text (for the log and the status)."""
+    if mode.width > 0 and mode.height > 0:
+        cap.set(cv2.CAP_PROP_FRAME_WIDTH, mode.width)
+        cap.set(cv2.CAP_PROP_FRAME_HEIGHT, mode.height)
+    if mode.fps > 0:
+        cap.set(cv2.CAP_PROP_FPS, mode.fps)
+    width, height = cap.get(cv2.CAP_PROP_FRAME_WIDTH), cap.get(cv2.CAP_PROP_FRAME_HEIGHT)
+    fps = cap.get(cv2.CAP_PROP_FPS)
+    return f"{width:.0f}x{height:.0f} at {fps:g} fps"
+
+
+@dataclass(frozen=True)
 class FaultPlan:
     """Test aid: reads fail from `after_s` for `down_s` seconds (a camera unplugged)."""
 
@@ -110,11 +134,12 @@ class CameraStatus:
     privacy: bool = False
     check_every_s: float = 0.0
     next_check_s: float | None = None
+    mode: str = ""  # what a real camera settled on, e.g. "640x480 at 15 fps"
 
     def to_dict(self) -> dict[str, object]:
         return {"source": self.source, "opened": self.opened, "paused": self.paused,
                 "rate_hz": self.rate_hz, "privacy": self.privacy,
-                "check_every_s": self.check_every_s,
+                "check_every_s": self.check_every_s, "mode": self.mode,
                 "next_check_s": None if self.next_check_s is None
                 else round(self.next_check_s, 1),
                 "gaps": [{"start_s": round(g.start_s, 2),
@@ -140,12 +165,14 @@ class CameraSource:
     """Yields fresh frames at the current rate until stopped or the file ends."""
 
     def __init__(self, spec: str, rate_hz: float, *, check_every_s: float = 0.0,
-                 warmup_frames: int = _DEFAULT_WARMUP, fault: FaultPlan | None = None,
+                 warmup_frames: int = _DEFAULT_WARMUP, mode: CaptureMode | None = None,
+                 fault: FaultPlan | None = None,
                  clock: Callable[[], float] | None = None,
                  on_paced: Callable[[Pacing], None] | None = None,
                  wake: threading.Event | None = None) -> None:
         """`check_every_s` > 0 turns privacy mode on (see the module docstring), with
-        `warmup_frames` dropped after each opening of a real device. `on_paced`, if given,
+        `warmup_frames` dropped after each opening of a real device. A real device is
+        asked for `mode` (default CaptureMode(); a file plays as it is). `on_paced`, if given,
         hears how each frame was paced (for tests: real-time runs are judged against what
         their own pacing allowed). `wake` is the event waits are on (tests on an injected
         clock pass one whose wait() moves that clock)."""
@@ -154,6 +181,7 @@ class CameraSource:
         self.rate_hz = rate_hz
         self.check_every_s = max(0.0, check_every_s)
         self.warmup_frames = max(0, warmup_frames)
+        self.mode = mode if mode is not None else CaptureMode()
         self.status = CameraStatus(_describe(spec), rate_hz=rate_hz, privacy=self.privacy,
                                    check_every_s=self.check_every_s)
         self._fault = fault
@@ -203,6 +231,10 @@ class CameraSource:
             self._file_index = -1
         else:
             cap.set(cv2.CAP_PROP_BUFFERSIZE, 1)  # keep the driver from queueing old frames
+            mode = ask_for_mode(cap, self.mode)
+            if mode != self.status.mode:
+                log.info("%s gives %s", _describe(self.spec), mode)
+            self.status.mode = mode
             if self.privacy and not self._warm_up(cap):
                 cap.release()
                 return False

@@ -1,15 +1,18 @@
 """MediaPipe Tasks at the boundary: frames in, the project's own PoseSample out.
 
 PoseLandmarker (VIDEO mode) gives the body landmarks; FaceLandmarker with the facial
-transformation matrix gives the head angles and the iris positions. Nothing past this
-module sees a MediaPipe object.
+transformation matrix gives the head angles and the iris positions. The pose model runs on
+every sample; the face model, after it, only when a head the pose model sees has moved
+(FacePolicy): a head that stays put keeps its angles, and the face model's work goes. The
+two once ran side by side in two threads, which spread the same work over both cores
+instead of doing less of it. Nothing past this module sees a MediaPipe object.
 """
 
 from __future__ import annotations
 
 import math
 import os
-from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -44,6 +47,20 @@ _NOSE_TIP = 1
 # Frames are shrunk to this width before inference: both models work on small inputs
 # (256 px for pose, 192 px for the face mesh), so larger frames only cost conversion time.
 _MAX_INFERENCE_WIDTH = 640
+# The head's points from the pose model, which runs on every sample: when none of them has
+# moved much since the face model last ran, its answer still stands.
+_HEAD_POINTS = ("nose", "left_eye", "right_eye", "left_ear", "right_ear")
+
+
+@dataclass(frozen=True)
+class FacePolicy:
+    """When the face model runs: on every sample (`every_s` 0), or when a head the pose
+    model sees moved by more than `moved` of the face's width since the face model last
+    ran, when the number of bodies changed, while a face is seen without a body, and at
+    least every `every_s` seconds."""
+
+    every_s: float = 0.0
+    moved: float = 0.05
 
 
 def head_angles(matrix: np.ndarray) -> tuple[float, float, float]:
@@ -72,7 +89,7 @@ class PoseEstimator:
         *,
         max_faces: int = 2,
         max_bodies: int = 1,
-        parallel: bool = True,
+        face_policy: FacePolicy | None = None,
     ) -> None:
         self._pose = vision.PoseLandmarker.create_from_options(
             vision.PoseLandmarkerOptions(
@@ -94,14 +111,15 @@ class PoseEstimator:
                     output_facial_transformation_matrixes=True,
                 )
             )
-        # The landmarkers release the GIL, so the face can run beside the pose.
-        self._pool = ThreadPoolExecutor(max_workers=1) if parallel and self._face else None
+        self.face_policy = face_policy or FacePolicy()
+        self.face_runs = 0
+        self.face_reuses = 0
+        self._faces: list[Face] = []
+        self._face_t: float | None = None  # when the face model last ran
+        self._face_bodies: list[Body] = []  # the bodies the pose model saw then
         self._last_ms = -1
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
-            self._pool = None
         for task in (self._pose, self._face):
             if task is not None:
                 task.close()
@@ -127,24 +145,19 @@ class PoseEstimator:
         mp_image = mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)
         ms = self._timestamp_ms(frame.t_s)
 
-        face_future = None
-        if self._face is not None and self._pool is not None:
-            face_future = self._pool.submit(self._face.detect_for_video, mp_image, ms)
         pose_result = self._pose.detect_for_video(mp_image, ms)
-        if face_future is not None:
-            face_result = face_future.result()
-        elif self._face is not None:
-            face_result = self._face.detect_for_video(mp_image, ms)
-        else:
-            face_result = None
-
         bodies = [_to_body(lms, width, height) for lms in pose_result.pose_landmarks]
-        faces = []
-        if face_result is not None:
-            for lms, matrix in zip(
-                face_result.face_landmarks, face_result.facial_transformation_matrixes, strict=False
-            ):
-                faces.append(_to_face(lms, matrix, width, height))
+        if self._face is not None and self._face_due(frame.t_s, bodies):
+            face_result = self._face.detect_for_video(mp_image, ms)
+            self._faces = [
+                _to_face(lms, matrix, width, height)
+                for lms, matrix in zip(face_result.face_landmarks,
+                                       face_result.facial_transformation_matrixes, strict=False)]
+            self._face_t, self._face_bodies = frame.t_s, bodies
+            self.face_runs += 1
+        elif self._face is not None:
+            self.face_reuses += 1
+        faces = self._faces
         gray = cv2.cvtColor(cv2.resize(small, (64, 48), interpolation=cv2.INTER_AREA),
                             cv2.COLOR_BGR2GRAY)
         return PoseSample(
@@ -155,6 +168,37 @@ class PoseEstimator:
             brightness=float(gray.mean()),
             contrast=float(gray.std()),
         )
+
+    def _face_due(self, t_s: float, bodies: list[Body]) -> bool:
+        """Whether the face model must run on this sample (see FacePolicy)."""
+        policy = self.face_policy
+        if (policy.every_s <= 0 or self._face_t is None or t_s - self._face_t >= policy.every_s
+                or t_s < self._face_t or len(bodies) != len(self._face_bodies)):
+            return True
+        if not bodies and self._faces:
+            return True  # a face the pose model does not see (a close-up): no cue to wait on
+        return any(_head_moved(then, now, self._faces, policy.moved)
+                   for then, now in zip(self._face_bodies, bodies, strict=True))
+
+
+def _head_moved(then: Body, now: Body, faces: list[Face], moved: float) -> bool:
+    """Whether a head point seen both times moved by more than `moved` face widths (the
+    face nearest the head then, else half the shoulder width then), or was seen only once."""
+    points = [(getattr(then, name), getattr(now, name)) for name in _HEAD_POINTS]
+    seen = [(a, b) for a, b in points if a is not None and b is not None]
+    if not seen:
+        return True
+    ax, ay = seen[0][0].x, seen[0][0].y
+    near = [f for f in faces if math.hypot(f.center.x - ax, f.center.y - ay) <= f.width_px]
+    if near:
+        scale = near[0].width_px
+    elif then.left_shoulder is not None and then.right_shoulder is not None:
+        scale = 0.5 * math.hypot(then.left_shoulder.x - then.right_shoulder.x,
+                                 then.left_shoulder.y - then.right_shoulder.y)
+    else:
+        return True
+    limit = moved * max(scale, 1.0)
+    return any(math.hypot(a.x - b.x, a.y - b.y) > limit for a, b in seen)
 
 
 def _shrink(image: np.ndarray) -> np.ndarray:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from posture_watch.core.settings import Config
+from posture_watch.core.settings import Config, SamplingConfig
 from posture_watch.vision import models
 
 if TYPE_CHECKING:
@@ -30,7 +30,12 @@ def resolve_models(config: Config, pose: str | None = None,
     return ModelPaths(found["pose"].path, found["face"].path)
 
 
-def make_estimator(paths: ModelPaths) -> PoseEstimator:
+def make_estimator(paths: ModelPaths, sampling: SamplingConfig | None = None) -> PoseEstimator:
+    """The landmarkers. With `sampling`, the face model runs only when needed (its
+    face_every_s and face_moved); without, on every sample (calibration measures all)."""
     from posture_watch.vision import estimator  # imports mediapipe: only when needed
 
-    return estimator.PoseEstimator(paths.pose, paths.face)
+    policy = estimator.FacePolicy()
+    if sampling is not None:
+        policy = estimator.FacePolicy(sampling.face_every_s, sampling.face_moved)
+    return estimator.PoseEstimator(paths.pose, paths.face, face_policy=policy)
