@@ -27,7 +27,7 @@ from posture_watch.core.screen_distance import (
     weighted_median,
 )
 from posture_watch.core.settings import Config, ThresholdsConfig
-from posture_watch.core.summary import Episode, sample_spans, summarize
+from posture_watch.core.summary import Episode, for_summary, sample_spans, summarize
 from posture_watch.core.types import (
     Level,
     Person,
@@ -551,3 +551,16 @@ def test_v09_says_no_set_up_problem_beside_a_distance_inside_the_band(analyze_cl
     text = render(analysis)
     assert typical_cm(text) >= 50
     assert "Set-up" not in text and "Average" not in text
+
+
+@pytest.mark.parametrize("clip", ["long_session.mp4", "head_tilt_hopper.mp4"])
+def test_a_state_kept_for_the_summary_gives_the_same_summary(analyze_clip, clip: str) -> None:
+    """The monitor keeps a day of states for its exit summary, trimmed to what the summary
+    reads; the trimmed ones must summarize exactly as the full ones."""
+    analysis = analyze_clip(Path(__file__).parents[1] / "recordings" / clip)
+    full = summarize(analysis.states, analysis.reminders)
+    kept = [for_summary(s) for s in analysis.states]
+    assert summarize(kept, analysis.reminders) == full
+    assert any(s.state.value in ("caution", "poor") for s in kept)
+    assert sum(len(s.rules) + len(s.metrics) for s in kept) < 0.2 * sum(
+        len(s.rules) + len(s.metrics) for s in analysis.states)

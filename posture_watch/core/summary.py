@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import statistics
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from posture_watch.core.episodes import MAX_SAMPLE_GAP_S, breaks_the_run, is_episode
@@ -66,6 +66,18 @@ class Summary:
         out["episodes"] = [dict(asdict(e), duration_s=round(e.duration_s, 2))
                            for e in self.episodes]
         return out
+
+
+def for_summary(state: PostureState) -> PostureState:
+    """The parts of a state `summarize` reads: what a monitor keeps for a whole day.
+
+    A full state carries every rule and every measure (about 1.7 kB); a day of them at
+    the live rates would be tens of megabytes held only for the exit summary. The summary
+    reads the rules that were not good and the screen distance, so only those stay.
+    """
+    distance = state.metrics.get("distance_cm")
+    return replace(state, rules=tuple(r for r in state.rules if r.level is not Level.GOOD),
+                   metrics={} if distance is None else {"distance_cm": distance})
 
 
 def sample_spans(states: list[PostureState]) -> list[float]:

@@ -27,13 +27,15 @@ from posture_watch.core.reminders import ReminderEngine
 from posture_watch.core.scoring import PostureScorer
 from posture_watch.core.settings import Config, RemindersConfig
 from posture_watch.core.staleness import StaleCalibrationWatch
+from posture_watch.core.summary import for_summary
 from posture_watch.core.types import Frame, PoseSample, PostureState, Reminder
 from posture_watch.errors import UserError
 from posture_watch.monitor.context_watch import ContextWatch
 from posture_watch.vision.camera import CameraSource
 from posture_watch.vision.scene_shift import SceneShiftWatch
 
-# The exit summary covers at most this many recent samples (8 hours at 2 Hz).
+# The exit summary covers at most this many recent samples (8 hours at 2 Hz), each kept
+# only in the parts the summary reads (core.summary.for_summary).
 _SUMMARY_SAMPLES = 8 * 3600 * 2
 
 
@@ -311,7 +313,7 @@ class Monitor:
     # -- sinks ----------------------------------------------------------------------------
     def on_sample(self, state: PostureState, reminders: list[Reminder]) -> None:
         self._last = state
-        self.states.append(state)
+        self.states.append(for_summary(state))
         if self._json:
             from posture_watch.analysis.output import sample_to_dict
 
