@@ -121,3 +121,16 @@ def test_status_says_what_mode_the_camera_gave() -> None:
     text = _describe_status({"state": "good", "camera": {
         "source": "long_session.mp4", "opened": True, "rate_hz": 2.0, "mode": ""}})
     assert "camera: long_session.mp4 (open, 2 samples/s)" in text
+
+
+def test_run_keeps_frame_sized_memory_out_of_the_heap() -> None:
+    """glibc accepts the fixed thresholds (this machine's libc; a fresh interpreter, as
+    `run` sets them at its start)."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", "from posture_watch.monitor.frame_memory import "
+         "keep_frames_out_of_the_heap as k; print(k())"],
+        capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.strip() == "True"

@@ -24,6 +24,7 @@ from posture_watch.errors import UserError
 from posture_watch.history.recording import SessionRecorder
 from posture_watch.history.store import Store
 from posture_watch.monitor.context_watch import ContextWatch
+from posture_watch.monitor.frame_memory import keep_frames_out_of_the_heap
 from posture_watch.monitor.monitor import Monitor
 from posture_watch.monitor.sensor_set import sensors_for
 from posture_watch.vision.camera import CameraSource, CaptureMode, FaultPlan
@@ -47,6 +48,7 @@ def run_monitor(config: Config, baseline: Baseline | None, models: ModelPaths,
     from posture_watch.monitor.control.server import ControlServer
     from posture_watch.monitor.instance_lock import InstanceLock
 
+    keep_frames_out_of_the_heap()
     camera = CameraSource(options.camera, config.live.rate_hz,
                           check_every_s=config.camera.check_every_s,
                           warmup_frames=config.camera.check_warmup_frames,
