@@ -1,11 +1,11 @@
 """Give frame-sized memory back to the system in a long `run` (glibc only).
 
 glibc serves a large allocation with its own mapping, returned when freed, until a freed
-one moves its dynamic threshold up (to as much as 32 MB); from then on every 2.7 MB
-frame comes from the heap, and the heap keeps what it has held. Over a day that shows as
-RSS creeping up by megabytes. Fixing the threshold at 128 kB (which also turns the dynamic
-adjustment off) keeps each frame in a mapping of its own. Measured side by side on the
-webcam-like file, with the same setting given by environment: README, Performance.
+one moves its dynamic threshold up (to as much as 32 MB); from then on a 2.7 MB frame can
+come from the heap, and the heap keeps what it has held. Fixing the threshold at 128 kB
+(which also turns the dynamic adjustment off) keeps each frame in a mapping of its own.
+Side by side on the webcam-like file this lowered `run`'s RSS by 10-18 MB; it did not stop
+its slow growth, which is not traced yet (README, Performance).
 """
 
 from __future__ import annotations
