@@ -213,15 +213,6 @@ def analyze_run(path: Path, config: Config, models: ModelPaths) -> Timing:
     return meter.stop(ready[-1] if ready else None, len(result.states))
 
 
-def media_seconds(path: Path) -> float:
-    """The video's length from its container (frame count / fps)."""
-    cap = cv2.VideoCapture(str(path))
-    try:
-        return cap.get(cv2.CAP_PROP_FRAME_COUNT) / (cap.get(cv2.CAP_PROP_FPS) or 25.0)
-    finally:
-        cap.release()
-
-
 def speeds(media_s: float, timing: Timing) -> tuple[float, float | None]:
     """Throughput (x real time) with start-up included and excluded."""
     excluded = None if timing.work_s is None else media_s / timing.work_s
@@ -244,7 +235,7 @@ def median_or_none(values: list[float | None]) -> float | None:
 
 def compare(path: Path, config: Config, models: ModelPaths, rounds: int) -> None:
     """Alternate the plain loop and analyze on `path`; print each run and the ratios."""
-    media_s = media_seconds(path)
+    media_s = build_bench_clips.video_length_s(path)
     rate = config.sampling.file_rate_hz
     print(f"{path.name} ({media_s:.0f} s of video; load average "
           f"{'/'.join(f'{x:.1f}' for x in os.getloadavg())})")

@@ -76,14 +76,6 @@ def build_video(path: Path) -> float:
     return count / 10.0
 
 
-def video_length_s(path: Path) -> float:
-    cap = cv2.VideoCapture(str(path))
-    try:
-        return cap.get(cv2.CAP_PROP_FRAME_COUNT) / (cap.get(cv2.CAP_PROP_FPS) or 25.0)
-    finally:
-        cap.release()
-
-
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     ticks = os.sysconf("SC_CLK_TCK")
@@ -219,7 +211,7 @@ def bench_env(tmp: Path) -> dict[str, str]:
 
 
 def check_length(video: Path, needed_s: float) -> float:
-    length = video_length_s(video)
+    length = build_bench_clips.video_length_s(video)
     if length < needed_s:
         raise SystemExit(f"{video.name} is {length:.0f} s; need {needed_s:.0f} s")
     return length

@@ -215,6 +215,15 @@ def resample(path: Path, start_s: float, end_s: float, fps: float) -> list[np.nd
     return out
 
 
+def video_length_s(path: Path) -> float:
+    """A video's length from its container (frame count / fps)."""
+    cap = cv2.VideoCapture(str(path))
+    try:
+        return cap.get(cv2.CAP_PROP_FRAME_COUNT) / (cap.get(cv2.CAP_PROP_FPS) or 25.0)
+    finally:
+        cap.release()
+
+
 def ping_pong(count: int, length: int) -> Iterator[int]:
     """Indices 0..count-1 forward, back and forward again, `length` of them."""
     period = max(1, 2 * (count - 1))

@@ -113,7 +113,6 @@ class PoseEstimator:
             )
         self.face_policy = face_policy or FacePolicy()
         self.face_runs = 0
-        self.face_reuses = 0
         self._faces: list[Face] = []
         self._face_t: float | None = None  # when the face model last ran
         self._face_bodies: list[Body] = []  # the bodies the pose model saw then
@@ -155,8 +154,6 @@ class PoseEstimator:
                                        face_result.facial_transformation_matrixes, strict=False)]
             self._face_t, self._face_bodies = frame.t_s, bodies
             self.face_runs += 1
-        elif self._face is not None:
-            self.face_reuses += 1
         faces = self._faces
         gray = cv2.cvtColor(cv2.resize(small, (64, 48), interpolation=cv2.INTER_AREA),
                             cv2.COLOR_BGR2GRAY)

@@ -35,7 +35,6 @@ def make_estimator(paths: ModelPaths, sampling: SamplingConfig | None = None) ->
     face_every_s and face_moved); without, on every sample (calibration measures all)."""
     from posture_watch.vision import estimator  # imports mediapipe: only when needed
 
-    policy = estimator.FacePolicy()
-    if sampling is not None:
-        policy = estimator.FacePolicy(sampling.face_every_s, sampling.face_moved)
+    policy = None if sampling is None else estimator.FacePolicy(sampling.face_every_s,
+                                                                 sampling.face_moved)
     return estimator.PoseEstimator(paths.pose, paths.face, face_policy=policy)
